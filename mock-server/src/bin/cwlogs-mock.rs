@@ -1,0 +1,4 @@
+//! The `cwlogs-mock` binary.
+fn main() {
+    println!("{}", mock_server::wire::error_body("UnknownOperationException", "not yet"));
+}
