@@ -6,4 +6,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod background_writer;
+pub mod faults;
+pub mod state_file;
+pub mod stats;
+pub mod throttle;
 pub mod wire;

@@ -1,0 +1,530 @@
+//! Request-rate quotas: token buckets per account and operation, and per stream for PutLogEvents.
+//!
+//! The real service answers a request over its quota with HTTP 400 and the body
+//! `{"__type":"ThrottlingException","message":"Rate exceeded"}` (CLOUDWATCH.md §1.4); before 2023 an
+//! over-quota put to one stream said `Rate exceeded for logStreamName <name>`. Every AWS SDK classifies
+//! that code as a throttle and retries it with backoff (§5), so a mock that throttles realistically lets
+//! tests see both the error and the SDK's recovery from it.
+//!
+//! Each bucket holds one second's worth of requests (the burst) and refills continuously at its rate.
+//! Time is a parameter of every check, so the buckets are deterministic under test and never read the
+//! clock themselves.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// The message of an account-wide throttle, byte for byte the real one.
+pub const RATE_EXCEEDED: &str = "Rate exceeded";
+
+/// A named set of quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThrottlePreset {
+    /// Today's quotas (DescribeLogStreams 25/s, PutLogEvents 5,000/s per account, no per-stream quota).
+    #[default]
+    Aws,
+    /// The pre-2023 quotas (PutLogEvents 5/s per stream and 1,500/s per account, DescribeLogStreams 5/s).
+    Legacy,
+    /// No throttling at all.
+    Off,
+}
+
+impl FromStr for ThrottlePreset {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "aws" => Ok(Self::Aws),
+            "legacy" => Ok(Self::Legacy),
+            "off" => Ok(Self::Off),
+            other => Err(format!(
+                "unknown throttle preset {other:?}: expected one of aws, legacy, off"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ThrottlePreset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Aws => "aws",
+            Self::Legacy => "legacy",
+            Self::Off => "off",
+        })
+    }
+}
+
+/// The quotas in force: requests per second per account for each operation, and optionally per stream
+/// for PutLogEvents. An operation absent from `per_account` is not throttled.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleRates {
+    /// Requests per second per account, by operation name (`PutLogEvents`, `DescribeLogStreams`, ...).
+    #[serde(default)]
+    pub per_account: BTreeMap<String, f64>,
+    /// PutLogEvents requests per second per log stream; applied only when tokens are strict, because
+    /// the per-stream quota went away together with sequence tokens in 2023.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub put_log_events_per_stream: Option<f64>,
+}
+
+impl ThrottleRates {
+    /// The quotas of a preset (CLOUDWATCH.md §3.3 and issue 5).
+    pub fn preset(preset: ThrottlePreset) -> Self {
+        // Quotas both eras share (archived user guide): they never changed in the sources we have.
+        let common = [
+            ("CreateLogStream", 50.0),
+            ("GetLogEvents", 10.0),
+            ("FilterLogEvents", 5.0),
+            ("DescribeLogGroups", 5.0),
+        ];
+        let (era, per_stream): (&[(&str, f64)], _) = match preset {
+            ThrottlePreset::Off => return Self::default(),
+            ThrottlePreset::Aws => (
+                &[("DescribeLogStreams", 25.0), ("PutLogEvents", 5000.0)],
+                None,
+            ),
+            ThrottlePreset::Legacy => (
+                &[("DescribeLogStreams", 5.0), ("PutLogEvents", 1500.0)],
+                Some(5.0),
+            ),
+        };
+        Self {
+            per_account: common
+                .iter()
+                .chain(era)
+                .map(|(op, rate)| ((*op).to_owned(), *rate))
+                .collect(),
+            put_log_events_per_stream: per_stream,
+        }
+    }
+
+    /// Applies overrides on top of these rates: every operation named in `overrides` gets the new
+    /// rate, and a per-stream rate given there replaces this one.
+    pub fn with_overrides(mut self, overrides: &ThrottleRates) -> Self {
+        for (op, rate) in &overrides.per_account {
+            self.per_account.insert(op.clone(), *rate);
+        }
+        if overrides.put_log_events_per_stream.is_some() {
+            self.put_log_events_per_stream = overrides.put_log_events_per_stream;
+        }
+        self
+    }
+
+    /// Checks that every rate is a finite number of at least zero; zero means "refuse everything",
+    /// which is useful to force throttles in tests.
+    pub fn validate(&self) -> Result<(), String> {
+        let stream = self
+            .put_log_events_per_stream
+            .map(|r| ("put_log_events_per_stream".to_owned(), r));
+        for (name, rate) in self
+            .per_account
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .chain(stream)
+        {
+            if !rate.is_finite() || rate < 0.0 {
+                return Err(format!(
+                    "throttle rate for {name} must be a finite number >= 0, got {rate}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a request was refused, ready to be sent as an AWS error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Throttled {
+    /// The error message: `Rate exceeded`, or `Rate exceeded for logStreamName <name>` for the
+    /// per-stream quota.
+    pub message: String,
+    /// How long until the bucket that refused holds a token again; useful as `x-amz-retry-after`.
+    pub retry_after: Duration,
+}
+
+impl Throttled {
+    /// The `__type` of the error every SDK retries as a throttle.
+    pub const ERROR_TYPE: &'static str = "ThrottlingException";
+}
+
+/// One continuous-refill token bucket. The capacity is one second's worth of tokens (at least one, so
+/// that a rate below 1/s still lets a request through now and then).
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    rate: f64,
+    capacity: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket for `rate` requests per second, as of `now`.
+    pub fn new(rate: f64, now: Instant) -> Self {
+        let capacity = if rate > 0.0 { rate.max(1.0) } else { 0.0 };
+        Self {
+            rate,
+            capacity,
+            tokens: capacity,
+            last: now,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        // A `now` earlier than the last check (callers racing between reading the clock and taking
+        // the lock) must not drain the bucket: treat it as no time passed.
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
+        if now > self.last {
+            self.last = now;
+        }
+    }
+
+    /// How long until a token is available, or `None` if one is available now.
+    fn wait_for_token(&mut self, now: Instant) -> Option<Duration> {
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            None
+        } else if self.rate <= 0.0 {
+            Some(Duration::from_secs(1))
+        } else {
+            Some(Duration::from_secs_f64((1.0 - self.tokens) / self.rate))
+        }
+    }
+
+    /// Takes one token if there is one at `now`; otherwise says how long until there will be.
+    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+        match self.wait_for_token(now) {
+            None => {
+                self.tokens -= 1.0;
+                Ok(())
+            }
+            Some(wait) => Err(wait),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum BucketKey {
+    Account { account: String, operation: String },
+    Stream { group: String, stream: String },
+}
+
+/// What one request asks of the quotas.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleRequest<'a> {
+    /// The account the request belongs to (the access key id, or any stable caller identity).
+    pub account: &'a str,
+    /// The operation name, as in `X-Amz-Target` after the prefix.
+    pub operation: &'a str,
+    /// The log group and stream of a PutLogEvents request, when known.
+    pub stream: Option<(&'a str, &'a str)>,
+    /// Whether the server enforces sequence tokens; only then does the per-stream quota apply.
+    pub strict_tokens: bool,
+}
+
+/// The quotas of a running mock: rates plus one bucket per account and operation (and per stream).
+///
+/// Shared by every connection; the lock is held only to update a bucket, never across I/O.
+#[derive(Debug)]
+pub struct Throttler {
+    rates: Mutex<ThrottleRates>,
+    buckets: Mutex<HashMap<BucketKey, TokenBucket>>,
+}
+
+impl Throttler {
+    /// A throttler enforcing `rates`.
+    pub fn new(rates: ThrottleRates) -> Self {
+        Self {
+            rates: Mutex::new(rates),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The rates in force.
+    pub fn rates(&self) -> ThrottleRates {
+        lock(&self.rates).clone()
+    }
+
+    /// Replaces the rates and refills every bucket, as after a restart.
+    pub fn set_rates(&self, rates: ThrottleRates) {
+        *lock(&self.rates) = rates;
+        lock(&self.buckets).clear();
+    }
+
+    /// Forgets all bucket state (every bucket is full again).
+    pub fn reset(&self) {
+        lock(&self.buckets).clear();
+    }
+
+    /// Admits or refuses one request at `now`. A request is admitted only if every bucket that applies
+    /// has a token; tokens are taken from all of them or from none, so a request refused by the
+    /// per-stream quota does not also eat into the account's.
+    pub fn check(&self, request: &ThrottleRequest<'_>, now: Instant) -> Result<(), Throttled> {
+        let rates = lock(&self.rates).clone();
+        let mut wanted: Vec<(BucketKey, f64, String)> = Vec::with_capacity(2);
+        if let Some(rate) = rates.per_account.get(request.operation) {
+            wanted.push((
+                BucketKey::Account {
+                    account: request.account.to_owned(),
+                    operation: request.operation.to_owned(),
+                },
+                *rate,
+                RATE_EXCEEDED.to_owned(),
+            ));
+        }
+        if let (true, "PutLogEvents", Some((group, stream)), Some(rate)) = (
+            request.strict_tokens,
+            request.operation,
+            request.stream,
+            rates.put_log_events_per_stream,
+        ) {
+            wanted.push((
+                BucketKey::Stream {
+                    group: group.to_owned(),
+                    stream: stream.to_owned(),
+                },
+                rate,
+                format!("{RATE_EXCEEDED} for logStreamName {stream}"),
+            ));
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let mut buckets = lock(&self.buckets);
+        for (key, rate, message) in &wanted {
+            let bucket = buckets
+                .entry(key.clone())
+                .or_insert_with(|| TokenBucket::new(*rate, now));
+            if let Some(retry_after) = bucket.wait_for_token(now) {
+                return Err(Throttled {
+                    message: message.clone(),
+                    retry_after,
+                });
+            }
+        }
+        for (key, _, _) in &wanted {
+            if let Some(bucket) = buckets.get_mut(key) {
+                // Cannot fail: wait_for_token just saw a token under the same lock.
+                let _ = bucket.try_take(now);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it: bucket state stays valid
+/// after any partial update, so refusing every later request would only make things worse.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(stream: &str, strict: bool) -> ThrottleRequest<'_> {
+        ThrottleRequest {
+            account: "acct",
+            operation: "PutLogEvents",
+            stream: Some(("g", stream)),
+            strict_tokens: strict,
+        }
+    }
+
+    fn op(operation: &str) -> ThrottleRequest<'_> {
+        ThrottleRequest {
+            account: "acct",
+            operation,
+            stream: None,
+            strict_tokens: false,
+        }
+    }
+
+    #[test]
+    fn presets_carry_the_documented_quotas() {
+        let aws = ThrottleRates::preset(ThrottlePreset::Aws);
+        assert_eq!(aws.per_account["DescribeLogStreams"], 25.0);
+        assert_eq!(aws.per_account["CreateLogStream"], 50.0);
+        assert_eq!(aws.per_account["GetLogEvents"], 10.0);
+        assert_eq!(aws.per_account["FilterLogEvents"], 5.0);
+        assert_eq!(aws.per_account["DescribeLogGroups"], 5.0);
+        assert_eq!(aws.per_account["PutLogEvents"], 5000.0);
+        assert_eq!(aws.put_log_events_per_stream, None);
+
+        let legacy = ThrottleRates::preset(ThrottlePreset::Legacy);
+        assert_eq!(legacy.per_account["PutLogEvents"], 1500.0);
+        assert_eq!(legacy.per_account["DescribeLogStreams"], 5.0);
+        assert_eq!(legacy.put_log_events_per_stream, Some(5.0));
+
+        assert_eq!(
+            ThrottleRates::preset(ThrottlePreset::Off),
+            ThrottleRates::default()
+        );
+    }
+
+    #[test]
+    fn preset_names_parse_and_print() {
+        for p in [
+            ThrottlePreset::Aws,
+            ThrottlePreset::Legacy,
+            ThrottlePreset::Off,
+        ] {
+            assert_eq!(p.to_string().parse::<ThrottlePreset>(), Ok(p));
+        }
+        let err = "fast".parse::<ThrottlePreset>().unwrap_err();
+        assert!(err.contains("aws, legacy, off"), "{err}");
+    }
+
+    #[test]
+    fn a_burst_of_one_seconds_worth_passes_then_the_next_is_refused() {
+        let t = Throttler::new(ThrottleRates::preset(ThrottlePreset::Aws));
+        let now = Instant::now();
+        for _ in 0..25 {
+            t.check(&op("DescribeLogStreams"), now).unwrap();
+        }
+        let refused = t.check(&op("DescribeLogStreams"), now).unwrap_err();
+        assert_eq!(refused.message, "Rate exceeded");
+        assert!(refused.retry_after > Duration::ZERO);
+        assert!(refused.retry_after <= Duration::from_millis(40));
+    }
+
+    #[test]
+    fn buckets_refill_with_time() {
+        let t = Throttler::new(ThrottleRates::preset(ThrottlePreset::Aws));
+        let now = Instant::now();
+        for _ in 0..5 {
+            t.check(&op("FilterLogEvents"), now).unwrap();
+        }
+        assert!(t.check(&op("FilterLogEvents"), now).is_err());
+        // 5/s refills one token every 200 ms.
+        assert!(t
+            .check(&op("FilterLogEvents"), now + Duration::from_millis(199))
+            .is_err());
+        t.check(&op("FilterLogEvents"), now + Duration::from_millis(201))
+            .unwrap();
+    }
+
+    #[test]
+    fn operations_and_accounts_have_separate_buckets() {
+        let t = Throttler::new(ThrottleRates::preset(ThrottlePreset::Aws));
+        let now = Instant::now();
+        for _ in 0..5 {
+            t.check(&op("FilterLogEvents"), now).unwrap();
+        }
+        assert!(t.check(&op("FilterLogEvents"), now).is_err());
+        t.check(&op("DescribeLogGroups"), now).unwrap();
+        let other_account = ThrottleRequest {
+            account: "other",
+            ..op("FilterLogEvents")
+        };
+        t.check(&other_account, now).unwrap();
+    }
+
+    #[test]
+    fn unlisted_operations_and_the_off_preset_are_never_throttled() {
+        let aws = Throttler::new(ThrottleRates::preset(ThrottlePreset::Aws));
+        let off = Throttler::new(ThrottleRates::preset(ThrottlePreset::Off));
+        let now = Instant::now();
+        for _ in 0..10_000 {
+            aws.check(&op("CreateLogGroup"), now).unwrap();
+            off.check(&op("FilterLogEvents"), now).unwrap();
+        }
+    }
+
+    #[test]
+    fn per_stream_quota_applies_only_to_strict_puts_and_names_the_stream() {
+        let t = Throttler::new(ThrottleRates::preset(ThrottlePreset::Legacy));
+        let now = Instant::now();
+        for _ in 0..5 {
+            t.check(&put("s1", true), now).unwrap();
+        }
+        let refused = t.check(&put("s1", true), now).unwrap_err();
+        assert_eq!(refused.message, "Rate exceeded for logStreamName s1");
+        // Another stream has its own bucket, and current-mode puts skip the per-stream quota.
+        t.check(&put("s2", true), now).unwrap();
+        t.check(&put("s1", false), now).unwrap();
+    }
+
+    #[test]
+    fn a_refusal_by_one_bucket_takes_no_token_from_the_other() {
+        let rates = ThrottleRates {
+            per_account: [("PutLogEvents".to_owned(), 3.0)].into(),
+            put_log_events_per_stream: Some(1.0),
+        };
+        let t = Throttler::new(rates);
+        let now = Instant::now();
+        t.check(&put("a", true), now).unwrap();
+        // Refused per stream: the account bucket must still hold two tokens.
+        for _ in 0..5 {
+            assert!(t.check(&put("a", true), now).is_err());
+        }
+        t.check(&put("b", true), now).unwrap();
+        t.check(&put("c", true), now).unwrap();
+        let refused = t.check(&put("d", true), now).unwrap_err();
+        assert_eq!(refused.message, "Rate exceeded");
+    }
+
+    #[test]
+    fn overrides_replace_single_rates_and_zero_refuses_everything() {
+        let overrides = ThrottleRates {
+            per_account: [("GetLogEvents".to_owned(), 0.0)].into(),
+            put_log_events_per_stream: Some(2.0),
+        };
+        let rates = ThrottleRates::preset(ThrottlePreset::Aws).with_overrides(&overrides);
+        assert_eq!(rates.per_account["GetLogEvents"], 0.0);
+        assert_eq!(rates.per_account["PutLogEvents"], 5000.0);
+        assert_eq!(rates.put_log_events_per_stream, Some(2.0));
+        rates.validate().unwrap();
+        let t = Throttler::new(rates);
+        assert!(t.check(&op("GetLogEvents"), Instant::now()).is_err());
+    }
+
+    #[test]
+    fn invalid_rates_are_reported_by_name() {
+        let bad = ThrottleRates {
+            per_account: [("PutLogEvents".to_owned(), -1.0)].into(),
+            put_log_events_per_stream: None,
+        };
+        let err = bad.validate().unwrap_err();
+        assert!(
+            err.contains("PutLogEvents") && err.contains(">= 0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_clock_that_steps_back_does_not_drain_the_bucket() {
+        let mut bucket = TokenBucket::new(2.0, Instant::now() + Duration::from_secs(1));
+        bucket.try_take(Instant::now()).unwrap();
+        bucket.try_take(Instant::now()).unwrap();
+        assert!(bucket.try_take(Instant::now()).is_err());
+    }
+
+    #[test]
+    fn rates_below_one_per_second_still_admit_one_request() {
+        let mut bucket = TokenBucket::new(0.5, Instant::now());
+        let now = Instant::now();
+        bucket.try_take(now).unwrap();
+        let wait = bucket.try_take(now).unwrap_err();
+        assert!(wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2));
+    }
+
+    #[test]
+    fn set_rates_takes_effect_with_full_buckets() {
+        let t = Throttler::new(ThrottleRates::preset(ThrottlePreset::Legacy));
+        let now = Instant::now();
+        for _ in 0..5 {
+            t.check(&op("DescribeLogStreams"), now).unwrap();
+        }
+        assert!(t.check(&op("DescribeLogStreams"), now).is_err());
+        t.set_rates(ThrottleRates::preset(ThrottlePreset::Aws));
+        assert_eq!(t.rates().per_account["DescribeLogStreams"], 25.0);
+        t.check(&op("DescribeLogStreams"), now).unwrap();
+    }
+}
