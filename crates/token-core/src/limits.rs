@@ -3,6 +3,11 @@
 /// Bytes AWS adds to every event when it sizes a batch.
 pub const EVENT_OVERHEAD_BYTES: usize = 26;
 
+/// One hour in milliseconds.
+pub const HOUR_MS: i64 = 60 * 60 * 1000;
+/// One day in milliseconds.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+
 /// The limits one PutLogEvents request must stay within.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -14,6 +19,10 @@ pub struct Limits {
     pub max_event_bytes: usize,
     /// Maximum span, in milliseconds, between the oldest and newest event of one batch.
     pub max_batch_span_ms: i64,
+    /// How far, in milliseconds, an event may lie in the future of `now` (AWS: 2 h).
+    pub max_future_ms: i64,
+    /// How old, in milliseconds, an event may be relative to `now` (AWS: 14 days).
+    pub max_age_ms: i64,
 }
 
 impl Default for Limits {
@@ -22,7 +31,9 @@ impl Default for Limits {
             max_batch_bytes: 1_048_576,
             max_batch_events: 10_000,
             max_event_bytes: 1_048_576,
-            max_batch_span_ms: 24 * 60 * 60 * 1000,
+            max_batch_span_ms: DAY_MS,
+            max_future_ms: 2 * HOUR_MS,
+            max_age_ms: 14 * DAY_MS,
         }
     }
 }
