@@ -1,1 +1,3 @@
 //! Shared helpers for the workspace-level tests in `tests/tests/`.
+
+pub mod load;

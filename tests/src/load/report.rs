@@ -1,0 +1,195 @@
+//! The run's results, as text for people and JSON for scripts.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::config::LoadConfig;
+use super::cpu::CpuTimes;
+use super::driver::Tally;
+
+/// CPU time and resident memory of one process over the measured window.
+#[derive(Debug, Clone)]
+pub struct ProcessUsage {
+    /// CPU time spent in the window.
+    pub cpu: CpuTimes,
+    /// Resident memory at the start of the window (other processes only).
+    pub rss_before: Option<u64>,
+    /// Resident memory at the end of the window (other processes only).
+    pub rss_after: Option<u64>,
+}
+
+/// Everything a run measured.
+#[derive(Debug)]
+pub struct Report {
+    /// The plan that was run.
+    pub cfg: LoadConfig,
+    /// Merged counts of every connection.
+    pub tally: Tally,
+    /// Length of the measured window, from its start until the last request finished.
+    pub window: Duration,
+    /// Size of one request body without a token.
+    pub avg_body_bytes: usize,
+    /// The tool's own usage.
+    pub client: Option<ProcessUsage>,
+    /// The server's usage, with `--server-pid`.
+    pub server: Option<ProcessUsage>,
+}
+
+impl Report {
+    fn per_second(&self, n: u64) -> f64 {
+        let s = self.window.as_secs_f64();
+        if s > 0.0 {
+            n as f64 / s
+        } else {
+            0.0
+        }
+    }
+
+    /// Successful requests per second.
+    pub fn requests_per_s(&self) -> f64 {
+        self.per_second(self.tally.ok)
+    }
+
+    /// Events per second in successful requests.
+    pub fn events_per_s(&self) -> f64 {
+        self.per_second(self.tally.events)
+    }
+
+    fn usage_json(&self, u: &Option<ProcessUsage>) -> Value {
+        match u {
+            None => Value::Null,
+            Some(u) => {
+                let total = u.cpu.total_s();
+                let requests = self.tally.ok + self.tally.failed;
+                json!({
+                    "user_s": u.cpu.user_s,
+                    "system_s": u.cpu.system_s,
+                    "total_s": total,
+                    "cores_used": if self.window.is_zero() { 0.0 } else { total / self.window.as_secs_f64() },
+                    "cpu_us_per_request": if requests == 0 { 0.0 } else { total * 1e6 / requests as f64 },
+                    "rss_before_bytes": u.rss_before,
+                    "rss_after_bytes": u.rss_after,
+                })
+            }
+        }
+    }
+
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> Value {
+        let c = &self.cfg;
+        let t = &self.tally;
+        json!({
+            "endpoint": c.endpoint,
+            "workload": {
+                "connections": c.connections,
+                "streams": c.streams,
+                "shared_stream": c.streams == 1 && c.connections > 1,
+                "events_per_batch": c.events_per_batch,
+                "event_bytes": c.event_bytes,
+                "body_bytes": self.avg_body_bytes,
+                "duration_s": c.duration.as_secs_f64(),
+                "warmup_s": c.warmup.as_secs_f64(),
+                "requests_cap": c.requests,
+                "sequence_tokens": c.sequence_tokens,
+                "threads": c.threads,
+            },
+            "window_s": self.window.as_secs_f64(),
+            "requests_ok": t.ok,
+            "requests_failed": t.failed,
+            "events": t.events,
+            "requests_per_s": self.requests_per_s(),
+            "events_per_s": self.events_per_s(),
+            "payload_mb_per_s": self.per_second(t.payload_bytes) / 1e6,
+            "wire_mb_per_s": self.per_second(t.body_bytes) / 1e6,
+            "latency_us": {
+                "p50": t.latency.percentile(50.0),
+                "p99": t.latency.percentile(99.0),
+                "max": t.latency.max(),
+                "mean": t.latency.mean(),
+            },
+            "errors": t.errors,
+            "responses_with_rejected_events": t.rejected_responses,
+            "reconnects": t.reconnects,
+            "client": self.usage_json(&self.client),
+            "server": self.usage_json(&self.server),
+        })
+    }
+
+    /// The report as a few aligned lines of text.
+    pub fn to_text(&self) -> String {
+        let c = &self.cfg;
+        let t = &self.tally;
+        let mut s = String::new();
+        let mode = if c.streams == 1 && c.connections > 1 {
+            "one shared stream".to_owned()
+        } else {
+            format!("{} streams", c.streams)
+        };
+        s.push_str(&format!(
+            "cwlogs-load -> {}\n  workload    {} connections, {mode}, {} events x {} B per batch ({} B body), tokens {}\n",
+            c.endpoint,
+            c.connections,
+            c.events_per_batch,
+            c.event_bytes,
+            self.avg_body_bytes,
+            if c.sequence_tokens { "carried" } else { "ignored" },
+        ));
+        s.push_str(&format!(
+            "  window      {:.3} s ({} ok, {} failed)\n",
+            self.window.as_secs_f64(),
+            t.ok,
+            t.failed
+        ));
+        s.push_str(&format!(
+            "  throughput  {:.0} requests/s, {:.0} events/s, {:.2} MB/s payload, {:.2} MB/s on the wire\n",
+            self.requests_per_s(),
+            self.events_per_s(),
+            self.per_second(t.payload_bytes) / 1e6,
+            self.per_second(t.body_bytes) / 1e6,
+        ));
+        s.push_str(&format!(
+            "  latency     p50 {} us, p99 {} us, max {} us, mean {:.0} us\n",
+            t.latency.percentile(50.0),
+            t.latency.percentile(99.0),
+            t.latency.max(),
+            t.latency.mean()
+        ));
+        if t.errors.is_empty() {
+            s.push_str("  errors      none\n");
+        } else {
+            let list: Vec<String> = t.errors.iter().map(|(k, v)| format!("{k} x{v}")).collect();
+            s.push_str(&format!("  errors      {}\n", list.join(", ")));
+        }
+        if t.rejected_responses > 0 || t.reconnects > 0 {
+            s.push_str(&format!(
+                "  notes       {} responses rejected some events, {} reconnects\n",
+                t.rejected_responses, t.reconnects
+            ));
+        }
+        for (name, u) in [("client cpu", &self.client), ("server cpu", &self.server)] {
+            if let Some(u) = u {
+                let secs = self.window.as_secs_f64();
+                s.push_str(&format!(
+                    "  {name}  {:.2} s user + {:.2} s system = {:.2} cores",
+                    u.cpu.user_s,
+                    u.cpu.system_s,
+                    if secs > 0.0 {
+                        u.cpu.total_s() / secs
+                    } else {
+                        0.0
+                    }
+                ));
+                if let (Some(b), Some(a)) = (u.rss_before, u.rss_after) {
+                    s.push_str(&format!(
+                        ", rss {:.1} -> {:.1} MiB",
+                        b as f64 / 1048576.0,
+                        a as f64 / 1048576.0
+                    ));
+                }
+                s.push('\n');
+            }
+        }
+        s
+    }
+}
