@@ -49,9 +49,10 @@ e2e: venv
     {{cargo}} build --release --locked -p mock-server -p sdk-adapter --bins
     PATH="{{venv}}/bin:$PATH" bash tests/e2e/run.sh target/release
 
-# Benchmarks (criterion); figures go into BENCHMARKS.md.
+# Benchmarks: token-core's criterion benches, cwlogs-load against cwlogs-mock and moto (ratio),
+# sdk-adapter vs a plain SDK loop, the mock's memory; rewrites the generated part of BENCHMARKS.md.
 bench:
-    {{cargo}} bench --workspace --locked
+    CARGO={{cargo}} bash tests/bench/run.sh
 
 # Run cwlogs-mock in the foreground (in-memory store, 127.0.0.1). Extra flags pass through.
 mock *ARGS:

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# `just bench`: every benchmark of issue 8 in one run, then the generated sections of
+# BENCHMARKS.md are rewritten from the results (target/bench/*.json).
+#
+#  1. token-core's criterion benches (cargo bench -p token-core);
+#  2. cwlogs-load against cwlogs-mock (release) and, in the same run, against moto's server with
+#     the same workloads, and the ratio;
+#  3. the sdk-adapter's end-to-end throughput against a plain SDK loop (when the bench binary
+#     exists);
+#  4. the mock's resident memory before and after storing 1,000,000 events of 200 bytes, and
+#     moto's for the same load.
+#
+# Everything is bounded: each load run by a duration (and the memory runs by a request count),
+# every server is started here on 127.0.0.1 and stopped on exit. Knobs (environment):
+#   BENCH_DURATION   seconds per measured throughput run (default 10)
+#   BENCH_SKIP       space-separated steps to skip: criterion moto memory adapter
+#   BENCH_WRITE=0    do not rewrite BENCHMARKS.md (results stay in target/bench/)
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+CARGO=${CARGO:-cargo}
+DURATION=${BENCH_DURATION:-10}
+SKIP=" ${BENCH_SKIP:-} "
+OUT=$ROOT/target/bench
+VENV=${BENCH_VENV:-$ROOT/target/venv-bench}
+REL=${CARGO_TARGET_DIR:-$ROOT/target}/release
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json "$OUT"/*.cmd "$OUT"/*.status
+
+skip() { [[ "$SKIP" == *" $1 "* ]]; }
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# Servers started here, stopped on any exit (only these PIDs).
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL SECONDS: poll until the URL answers at all (any status), or fail.
+wait_http() {
+    local url=$1 limit=$2 i
+    for ((i = 0; i < limit * 10; i++)); do
+        if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
+        sleep 0.1
+    done
+    echo "no answer from $url after ${limit}s" >&2
+    return 1
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# load NAME ARGS...: one cwlogs-load run; JSON in $OUT/NAME.json, the exact command in NAME.cmd.
+load() {
+    local name=$1
+    shift
+    echo "target/release/cwlogs-load $*" >"$OUT/$name.cmd"
+    log "cwlogs-load $name: $*"
+    "$REL/cwlogs-load" "$@" --json >"$OUT/$name.json"
+    python3 - "$OUT/$name.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"   {r['requests_per_s']:.0f} req/s, {r['events_per_s']:.0f} events/s, p50 {r['latency_us']['p50']} us, "
+      f"p99 {r['latency_us']['p99']} us, errors {r['errors'] or 'none'}", file=sys.stderr)
+PY
+}
+
+status=0
+
+# ---- machine and versions -------------------------------------------------------------------
+{
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo '+dirty')"
+    echo "cores=$(nproc)"
+    echo "memory=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "rustc=$(rustc --version)"
+    echo "duration=$DURATION"
+} >"$OUT/machine.env"
+cat "$OUT/machine.env" >&2
+
+# ---- 1. token-core criterion benches --------------------------------------------------------
+if ! skip criterion; then
+    log "cargo bench -p token-core --locked"
+    if $CARGO bench -p token-core --locked 2>&1 | tee "$OUT/token-core.txt"; then
+        echo ok >"$OUT/criterion.status"
+    else
+        echo failed >"$OUT/criterion.status"
+        status=1
+    fi
+fi
+
+# ---- build ----------------------------------------------------------------------------------
+log "release build"
+BINS=(--bin cwlogs-mock --bin cwlogs-load)
+if [ -f tests/src/bin/cwlogs-adapter-bench.rs ]; then BINS+=(--bin cwlogs-adapter-bench); fi
+$CARGO build --release --locked -p mock-server -p cwlogs-tests "${BINS[@]}"
+
+start_mock() {
+    local port
+    port=$(free_port)
+    "$REL/cwlogs-mock" --port "$port" >"$OUT/mock-$1.log" 2>&1 &
+    MOCK_PID=$!
+    PIDS+=("$MOCK_PID")
+    MOCK_URL="http://127.0.0.1:$port"
+    wait_http "$MOCK_URL/_mock/health" 30
+}
+
+stop() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# The workloads every server gets. 4 connections x 100-event batches of 200-byte messages is the
+# issue's target workload; the shared-stream variant shows contention on one stream.
+WORK_DISTINCT=(--connections 4 --events-per-batch 100 --event-bytes 200 --duration "$DURATION" --warmup 1)
+WORK_SHARED=(--connections 4 --shared-stream --events-per-batch 100 --event-bytes 200 --duration "$DURATION" --warmup 1)
+
+# ---- 2a. cwlogs-mock throughput -------------------------------------------------------------
+start_mock throughput
+echo "mock_version=$("$REL/cwlogs-mock" --version 2>/dev/null || echo 'cwlogs-mock (no --version)')" >>"$OUT/machine.env"
+load mock-distinct --endpoint "$MOCK_URL" "${WORK_DISTINCT[@]}" --server-pid "$MOCK_PID"
+load mock-shared --endpoint "$MOCK_URL" "${WORK_SHARED[@]}" --server-pid "$MOCK_PID"
+# The generator with two threads, to show whether one generator thread was the limit.
+load mock-distinct-2t --endpoint "$MOCK_URL" "${WORK_DISTINCT[@]}" --threads 2 --server-pid "$MOCK_PID"
+stop "$MOCK_PID"
+
+# ---- 2b. moto, same workloads -------------------------------------------------------------
+if ! skip moto; then
+    if [ ! -x "$VENV/bin/moto_server" ]; then
+        log "installing moto[server] into $VENV"
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]"
+    fi
+    echo "moto_version=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))')" >>"$OUT/machine.env"
+    echo "python=$("$VENV/bin/python" --version)" >>"$OUT/machine.env"
+    port=$(free_port)
+    "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$OUT/moto.log" 2>&1 &
+    MOTO_PID=$!
+    PIDS+=("$MOTO_PID")
+    wait_http "http://127.0.0.1:$port/" 60
+    load moto-distinct --endpoint "http://127.0.0.1:$port" "${WORK_DISTINCT[@]}" --server-pid "$MOTO_PID"
+    load moto-shared --endpoint "http://127.0.0.1:$port" "${WORK_SHARED[@]}" --server-pid "$MOTO_PID"
+    stop "$MOTO_PID"
+fi
+
+# ---- 4. memory: 1,000,000 stored events of 200 bytes ---------------------------------------
+# 10,000 requests of 100 events over 4 connections, into 4 streams; RSS is read from
+# /proc/PID/status right before and right after (the server keeps everything in memory).
+MEM_WORK=(--connections 4 --events-per-batch 100 --event-bytes 200 --requests 10000 --duration 900)
+if ! skip memory; then
+    start_mock memory
+    sleep 0.5
+    before=$(rss_kb "$MOCK_PID")
+    load mock-memory --endpoint "$MOCK_URL" "${MEM_WORK[@]}" --server-pid "$MOCK_PID"
+    sleep 0.5
+    after=$(rss_kb "$MOCK_PID")
+    echo "{\"rss_before_kb\": $before, \"rss_after_kb\": $after}" >"$OUT/mock-memory-rss.json"
+    stop "$MOCK_PID"
+    if ! skip moto; then
+        port=$(free_port)
+        "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$OUT/moto-memory.log" 2>&1 &
+        MOTO_PID=$!
+        PIDS+=("$MOTO_PID")
+        wait_http "http://127.0.0.1:$port/" 60
+        sleep 0.5
+        before=$(rss_kb "$MOTO_PID")
+        load moto-memory --endpoint "http://127.0.0.1:$port" "${MEM_WORK[@]}" --server-pid "$MOTO_PID"
+        sleep 0.5
+        after=$(rss_kb "$MOTO_PID")
+        echo "{\"rss_before_kb\": $before, \"rss_after_kb\": $after}" >"$OUT/moto-memory-rss.json"
+        stop "$MOTO_PID"
+    fi
+fi
+
+# ---- 3. sdk-adapter vs a plain SDK loop ---------------------------------------------------
+if ! skip adapter && [ -x "$REL/cwlogs-adapter-bench" ]; then
+    start_mock adapter
+    for mode in sdk-loop sequential concurrent; do
+        echo "target/release/cwlogs-adapter-bench --endpoint $MOCK_URL --mode $mode --events 1000000 --event-bytes 200" >"$OUT/adapter-$mode.cmd"
+        log "adapter bench: $mode"
+        "$REL/cwlogs-adapter-bench" --endpoint "$MOCK_URL" --mode "$mode" --events 1000000 \
+            --event-bytes 200 --stream "adapter-$mode" --json >"$OUT/adapter-$mode.json" || status=1
+    done
+    stop "$MOCK_PID"
+fi
+
+# ---- summary and BENCHMARKS.md ------------------------------------------------------------
+python3 tests/bench/render.py "$OUT" BENCHMARKS.md "${BENCH_WRITE:-1}"
+exit $status
