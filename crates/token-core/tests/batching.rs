@@ -7,7 +7,10 @@ use token_core::*;
 
 /// Pushes `messages` at T0 with timestamps T0, flushes, and returns the first batch's messages.
 fn first_batch_after_flush(cfg: WriterConfig, msgs: Vec<String>) -> (StreamWriter, Drained) {
-    let mut w = writer(WriterConfig { linger_ms: 60_000, ..cfg });
+    let mut w = writer(WriterConfig {
+        linger_ms: 60_000,
+        ..cfg
+    });
     for m in msgs {
         w.push(Event::new(T0, m), T0).unwrap();
     }
@@ -119,13 +122,22 @@ fn events_are_sorted_by_timestamp_and_ties_keep_push_order() {
         linger_ms: 60_000,
         ..config()
     });
-    for (offset, m) in [(5, "t5-first"), (1, "t1"), (5, "t5-second"), (3, "t3"), (5, "t5-third")] {
+    for (offset, m) in [
+        (5, "t5-first"),
+        (1, "t1"),
+        (5, "t5-second"),
+        (3, "t3"),
+        (5, "t5-third"),
+    ] {
         w.push(Event::new(ts(offset), m), T0).unwrap();
     }
     w.flush(T0);
     let d = drain(&mut w);
     let (events, _) = put_of(d.puts()[0]);
-    assert_eq!(messages(events), ["t1", "t3", "t5-first", "t5-second", "t5-third"]);
+    assert_eq!(
+        messages(events),
+        ["t1", "t3", "t5-first", "t5-second", "t5-third"]
+    );
     let stamps: Vec<i64> = events.iter().map(|e| e.timestamp.since(T0)).collect();
     assert_eq!(stamps, [1, 3, 5, 5, 5]);
 }

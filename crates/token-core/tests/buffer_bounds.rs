@@ -72,7 +72,13 @@ fn drop_oldest_makes_room_and_the_marker_leads_the_next_batch() {
         messages(put_of(d.puts()[0]).0),
         ["c", "d", "2 events dropped"]
     );
-    assert_eq!(d.reports, [Report::MarkerQueued { id: EventId(4), dropped: 2 }]);
+    assert_eq!(
+        d.reports,
+        [Report::MarkerQueued {
+            id: EventId(4),
+            dropped: 2
+        }]
+    );
     assert_eq!(w.counters().markers_queued, 1);
 }
 
@@ -101,7 +107,9 @@ fn byte_cap_counts_the_26_byte_overhead() {
 
 #[test]
 fn every_pushed_event_ends_exactly_once_under_overflow() {
-    let mut sim = Sim::new(FakeService::new(TokenSemantics::Current, Faults::none(), 1).with_stream("group", "stream"));
+    let mut sim = Sim::new(
+        FakeService::new(TokenSemantics::Current, Faults::none(), 1).with_stream("group", "stream"),
+    );
     let w = sim.add_writer(WriterConfig {
         linger_ms: 200,
         buffer: BufferConfig {

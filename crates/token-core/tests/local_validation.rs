@@ -37,7 +37,11 @@ fn too_new_too_old_and_expired_events_are_rejected_at_push_and_never_sent() {
             (vec![expired.first()], RejectReason::Expired),
         ]
     );
-    let sent: Vec<String> = d.puts().iter().flat_map(|r| messages(put_of(r).0)).collect();
+    let sent: Vec<String> = d
+        .puts()
+        .iter()
+        .flat_map(|r| messages(put_of(r).0))
+        .collect();
     assert_eq!(sent, ["edge-new"]);
     assert_eq!(ok.len(), 1);
 }
@@ -60,7 +64,10 @@ fn an_event_that_ages_out_while_buffered_is_rejected_when_the_batch_is_cut() {
     w.push(Event::new(T0, "fresh"), T0).unwrap();
     w.flush(T0.plus_ms(11));
     let d = drain(&mut w);
-    assert_eq!(rejected_locally(&d), [(vec![aging.first()], RejectReason::TooOld)]);
+    assert_eq!(
+        rejected_locally(&d),
+        [(vec![aging.first()], RejectReason::TooOld)]
+    );
     assert_eq!(messages(put_of(d.puts()[0]).0), ["fresh"]);
 }
 
@@ -98,6 +105,9 @@ fn bad_configurations_are_refused_with_the_field_named() {
         },
     ];
     for cfg in cases {
-        assert!(matches!(StreamWriter::new(cfg), Err(Error::InvalidConfig { .. })));
+        assert!(matches!(
+            StreamWriter::new(cfg),
+            Err(Error::InvalidConfig { .. })
+        ));
     }
 }

@@ -44,7 +44,12 @@ fn split_cuts_at_character_boundaries_into_same_timestamp_parts() {
     let (events, _) = put_of(d.puts()[0]);
     assert_eq!(messages(events), ["€€€", "€ab"]);
     assert!(events.iter().all(|e| e.timestamp == ts(7)));
-    assert_eq!(d.reports[0], Report::Split { ids: got.iter().collect() });
+    assert_eq!(
+        d.reports[0],
+        Report::Split {
+            ids: got.iter().collect()
+        }
+    );
     assert_eq!(w.counters().events_split, 1);
 }
 

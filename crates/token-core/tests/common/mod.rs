@@ -115,7 +115,8 @@ impl Ledger {
                 .push(format!("{id} ended twice: {previous:?} then {fate:?}"));
         }
         if !self.accepted.contains(&id) {
-            self.errors.push(format!("{id} reported but never accepted"));
+            self.errors
+                .push(format!("{id} reported but never accepted"));
         }
     }
 
@@ -415,7 +416,13 @@ impl FakeService {
                 log_stream,
                 events,
                 sequence_token,
-            } => self.put(log_group, log_stream, events, sequence_token.as_deref(), now),
+            } => self.put(
+                log_group,
+                log_stream,
+                events,
+                sequence_token.as_deref(),
+                now,
+            ),
             other => panic!("unexpected request {other:?}"),
         }
     }
@@ -451,7 +458,8 @@ impl FakeService {
         }
         let msgs: Vec<String> = events.iter().map(|e| e.message.clone()).collect();
         if semantics == TokenSemantics::Strict && token != s.next_token.as_deref() {
-            let same_batch = matches!(&s.last_batch, Some((t, m)) if t.as_deref() == token && *m == msgs);
+            let same_batch =
+                matches!(&s.last_batch, Some((t, m)) if t.as_deref() == token && *m == msgs);
             return if same_batch {
                 Outcome::DataAlreadyAccepted {
                     expected: s.next_token.clone(),
@@ -571,7 +579,12 @@ impl Sim {
         self.writers.len() - 1
     }
 
-    pub fn push(&mut self, w: usize, timestamp: UnixMillis, message: impl Into<String>) -> Result<EventIds, Error> {
+    pub fn push(
+        &mut self,
+        w: usize,
+        timestamp: UnixMillis,
+        message: impl Into<String>,
+    ) -> Result<EventIds, Error> {
         let now = self.now;
         let sw = &mut self.writers[w];
         let r = sw.writer.push(Event::new(timestamp, message), now);
@@ -707,10 +720,22 @@ impl Sim {
         self.run(max_steps);
         for (i, sw) in self.writers.iter().enumerate() {
             assert!(sw.writer.is_closed(), "writer {i} not closed");
-            assert!(sw.ledger.errors.is_empty(), "writer {i}: {:?}", sw.ledger.errors);
-            assert!(sw.ledger.open().is_empty(), "writer {i}: events without an end: {:?}", sw.ledger.open());
+            assert!(
+                sw.ledger.errors.is_empty(),
+                "writer {i}: {:?}",
+                sw.ledger.errors
+            );
+            assert!(
+                sw.ledger.open().is_empty(),
+                "writer {i}: events without an end: {:?}",
+                sw.ledger.open()
+            );
         }
-        assert!(self.service.violations.is_empty(), "limit breaches: {:?}", self.service.violations);
+        assert!(
+            self.service.violations.is_empty(),
+            "limit breaches: {:?}",
+            self.service.violations
+        );
     }
 }
 
