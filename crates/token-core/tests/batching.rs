@@ -27,7 +27,7 @@ fn a_batch_of_exactly_1_048_576_bytes_counting_26_per_event_is_one_request() {
     // Act
     let (_, d) = first_batch_after_flush(config(), msgs);
     // Assert
-    let (events, _) = put_of(&d.puts()[0]);
+    let (events, _) = put_of(d.puts()[0]);
     assert_eq!(events.len(), 4);
     assert_eq!(events.batch_bytes(), 1_048_576);
 }
