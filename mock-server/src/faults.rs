@@ -26,6 +26,9 @@ use serde::{Deserialize, Serialize};
 /// Default delay of `slow_response`: longer than common client read timeouts.
 pub const DEFAULT_SLOW_RESPONSE_MS: u64 = 30_000;
 
+/// Longest accepted `type` of an `error` fault.
+pub const MAX_ERROR_TYPE_LEN: usize = 128;
+
 /// Default rule priority when none is given (lower is tried first).
 pub const DEFAULT_PRIORITY: i64 = 5;
 
@@ -148,8 +151,16 @@ impl FaultPlan {
                 Fault::Error {
                     error_type, status, ..
                 } => {
-                    if error_type.is_empty() {
-                        return Err(format!("{at}.fault.type must not be empty"));
+                    if error_type.is_empty()
+                        || error_type.len() > MAX_ERROR_TYPE_LEN
+                        || !error_type
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"_.#:".contains(&b))
+                    {
+                        return Err(format!(
+                            "{at}.fault.type must be 1 to {MAX_ERROR_TYPE_LEN} characters of \
+                             A-Z, a-z, 0-9, '_', '.', '#', ':' (an AWS error code), got {error_type:?}"
+                        ));
                     }
                     if let Some(s) = status {
                         if !(100..=599).contains(s) {
@@ -263,8 +274,8 @@ pub enum FaultAction {
     Error {
         /// HTTP status.
         status: u16,
-        /// The `__type`.
-        error_type: String,
+        /// The `__type` (interned: see [`intern_error_type`]).
+        error_type: &'static str,
         /// The message.
         message: String,
     },
@@ -383,7 +394,7 @@ fn rule_matches(rule: &FaultRule, target: &FaultTarget<'_>) -> bool {
 fn resolve(fault: &Fault, draws: &mut Draws) -> FaultAction {
     let error = |status: u16, error_type: &str, message: &str| FaultAction::Error {
         status,
-        error_type: error_type.to_owned(),
+        error_type: intern_error_type(error_type),
         message: message.to_owned(),
     };
     match fault {
@@ -456,6 +467,24 @@ fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// Returns a `'static` copy of an error code, allocating each distinct code once.
+///
+/// Responses carry their error code as `&'static str` (almost every code is a literal); a fault
+/// plan may name any code, so the few distinct ones a test uses are kept for the life of the
+/// process. Plan validation bounds each code's length, and tests use a handful of codes.
+pub fn intern_error_type(code: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::OnceLock;
+    static CODES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut codes = lock(CODES.get_or_init(Default::default));
+    if let Some(existing) = codes.get(code) {
+        return existing;
+    }
+    let leaked: &'static str = Box::leak(code.to_owned().into_boxed_str());
+    codes.insert(leaked);
+    leaked
 }
 
 /// Locks a mutex, recovering from poisoning: the rule counters stay consistent after a panic
@@ -637,7 +666,7 @@ mod tests {
             first.action,
             FaultAction::Error {
                 status: 503,
-                error_type: "ServiceUnavailableException".into(),
+                error_type: "ServiceUnavailableException",
                 message: "The service cannot complete the request.".into()
             }
         );
