@@ -34,6 +34,8 @@ pub(crate) struct Batch {
     pub(crate) awaiting_replay: bool,
     /// PossibleDuplicate was already reported for it.
     pub(crate) duplicate_reported: bool,
+    /// An attempt ended with an unknown outcome: it may have been stored already.
+    pub(crate) maybe_stored: bool,
     /// Concurrent mode only: the token a conflict told us to send with this batch.
     pub(crate) token_override: Option<String>,
 }
@@ -51,6 +53,7 @@ impl Batch {
             needs_budget: false,
             awaiting_replay: false,
             duplicate_reported: false,
+            maybe_stored: false,
             token_override: None,
         }
     }
@@ -69,7 +72,11 @@ impl Batch {
     }
 
     pub(crate) fn log_events(&self) -> LogEvents {
-        LogEvents::new(Arc::clone(&self.events), self.range.clone())
+        LogEvents::new(
+            Arc::clone(&self.events),
+            Arc::clone(&self.ids),
+            self.range.clone(),
+        )
     }
 
     pub(crate) fn events(&self) -> &[LogEvent] {

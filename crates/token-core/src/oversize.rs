@@ -31,12 +31,6 @@ pub(crate) fn split(message: String, max_bytes: usize) -> Vec<String> {
     parts
 }
 
-/// Cuts `message` to at most `max_bytes` bytes at a character boundary.
-pub(crate) fn truncate(message: &mut String, max_bytes: usize) {
-    let cut = floor_char_boundary(message, max_bytes);
-    message.truncate(cut);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,12 +56,10 @@ mod tests {
     }
 
     #[test]
-    fn truncate_backs_off_to_a_boundary() {
-        let mut m = "aé".to_owned(); // 1 + 2 bytes
-        truncate(&mut m, 2);
-        assert_eq!(m, "a");
-        let mut m = "aé".to_owned();
-        truncate(&mut m, 3);
-        assert_eq!(m, "aé");
+    fn the_floor_boundary_backs_off_to_a_character_start() {
+        let m = "aé"; // 1 + 2 bytes
+        assert_eq!(floor_char_boundary(m, 2), 1);
+        assert_eq!(floor_char_boundary(m, 3), 3);
+        assert_eq!(floor_char_boundary(m, 99), 3);
     }
 }

@@ -1,6 +1,6 @@
 //! Requests the writer asks its driver to send.
 
-use crate::event::LogEvent;
+use crate::event::{EventId, LogEvent};
 use crate::limits::EVENT_OVERHEAD_BYTES;
 use core::fmt;
 use core::ops::{Deref, Range};
@@ -80,12 +80,18 @@ impl RequestKind {
 #[derive(Clone, PartialEq, Eq)]
 pub struct LogEvents {
     all: Arc<[LogEvent]>,
+    ids: Arc<[EventId]>,
     range: Range<usize>,
 }
 
 impl LogEvents {
-    pub(crate) fn new(all: Arc<[LogEvent]>, range: Range<usize>) -> Self {
-        Self { all, range }
+    pub(crate) fn new(all: Arc<[LogEvent]>, ids: Arc<[EventId]>, range: Range<usize>) -> Self {
+        Self { all, ids, range }
+    }
+
+    /// The id of each event, parallel to the events (for tracing; the service never sees them).
+    pub fn ids(&self) -> &[EventId] {
+        &self.ids[self.range.clone()]
     }
 
     /// The size AWS charges this batch: message bytes plus 26 per event.

@@ -446,13 +446,14 @@ impl StreamWriter {
             }
             OversizePolicy::Truncate => {
                 let original_bytes = event.message.len();
-                let mut message = event.message;
-                oversize::truncate(&mut message, max);
-                let size = message.len() + EVENT_OVERHEAD_BYTES;
-                let event = Event::new(event.timestamp, message);
+                let kept = oversize::floor_char_boundary(&event.message, max);
+                let size = kept + EVENT_OVERHEAD_BYTES;
                 if !self.make_room(1, size) {
+                    // Hand back the event as the caller pushed it, not the cut version.
                     return self.overflow(event, size);
                 }
+                let mut event = event;
+                event.message.truncate(kept);
                 let id = self.alloc_ids(1);
                 self.counters.events_truncated += 1;
                 self.reports.push_back(Report::Truncated {
@@ -666,7 +667,10 @@ impl StreamWriter {
         let dropped = self.dropped_since_marker;
         self.dropped_since_marker = 0;
         let mut message = template.replace("{n}", &dropped.to_string());
-        oversize::truncate(&mut message, self.max_message_bytes);
+        message.truncate(oversize::floor_char_boundary(
+            &message,
+            self.max_message_bytes,
+        ));
         if message.is_empty() {
             return;
         }
@@ -745,6 +749,12 @@ impl StreamWriter {
                 if self.sequential && next_sequence_token.is_some() {
                     // Absent when every event was rejected: the stream's token did not move.
                     self.token = next_sequence_token;
+                }
+                if batch.maybe_stored {
+                    // Sequential: a strict service would have answered DataAlreadyAccepted had the
+                    // lost attempt landed, but today's service ignores the identical token and may
+                    // have stored the batch twice. Say so rather than claim exactly-once.
+                    self.report_possible_duplicate(&mut batch);
                 }
                 self.deliver(&batch, rejected);
             }
@@ -838,19 +848,28 @@ impl StreamWriter {
         }
         self.count_retry(cause);
         self.consecutive_failures += 1;
-        if cause == RetryCause::Unknown && !self.sequential && !batch.duplicate_reported {
-            // Today's service does not deduplicate: the resend may store the batch twice. In
-            // Sequential mode the identical token makes a strict service answer DataAlreadyAccepted.
-            batch.duplicate_reported = true;
-            self.counters.events_possible_duplicate += batch.len() as u64;
-            self.reports.push_back(Report::PossibleDuplicate {
-                ids: batch.ids().to_vec(),
-            });
+        if cause == RetryCause::Unknown {
+            batch.maybe_stored = true;
+            if !self.sequential {
+                // Today's service does not deduplicate: the resend may store the batch twice.
+                self.report_possible_duplicate(&mut batch);
+            }
         }
         batch.needs_budget = true;
         self.requeue(batch);
         let (delay, reason) = self.delay_for(cause, self.consecutive_failures);
         self.wait(delay, reason);
+    }
+
+    fn report_possible_duplicate(&mut self, batch: &mut Batch) {
+        if batch.duplicate_reported {
+            return;
+        }
+        batch.duplicate_reported = true;
+        self.counters.events_possible_duplicate += batch.len() as u64;
+        self.reports.push_back(Report::PossibleDuplicate {
+            ids: batch.ids().to_vec(),
+        });
     }
 
     fn stop(&mut self, code: String, message: String) {

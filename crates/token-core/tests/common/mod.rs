@@ -532,6 +532,8 @@ pub struct SimWriter {
     /// Most PutLogEvents this writer had in flight at once.
     pub max_puts_in_flight: usize,
     puts_in_flight: usize,
+    /// The message each event id was last sent with.
+    pub sent: BTreeMap<EventId, String>,
 }
 
 /// A response on its way back.
@@ -575,6 +577,7 @@ impl Sim {
             stream,
             max_puts_in_flight: 0,
             puts_in_flight: 0,
+            sent: BTreeMap::new(),
         });
         self.writers.len() - 1
     }
@@ -618,6 +621,11 @@ impl Sim {
                 while let Some(req) = sw.writer.poll_request() {
                     any = true;
                     let put = matches!(req.kind, RequestKind::PutLogEvents { .. });
+                    if let RequestKind::PutLogEvents { events, .. } = &req.kind {
+                        for (id, e) in events.ids().iter().zip(events.iter()) {
+                            sw.sent.insert(*id, e.message.clone());
+                        }
+                    }
                     if put {
                         sw.puts_in_flight += 1;
                         sw.max_puts_in_flight = sw.max_puts_in_flight.max(sw.puts_in_flight);
