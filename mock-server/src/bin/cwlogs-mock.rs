@@ -1,4 +1,150 @@
-//! The `cwlogs-mock` binary.
-fn main() {
-    println!("{}", mock_server::wire::error_body("UnknownOperationException", "not yet"));
+//! The `cwlogs-mock` binary: parses flags, starts [`mock_server::MockServer`], waits for Ctrl-C or
+//! SIGTERM.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use mock_server::{Config, MockServer, TokenMode};
+
+/// The port the binary listens on when neither a flag nor the config file names one.
+const DEFAULT_PORT: u16 = 4588;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TokenModeArg {
+    Current,
+    Strict,
+}
+
+/// A CloudWatch Logs server on the real wire protocol, for tests and CI.
+#[derive(Debug, Parser)]
+#[command(name = "cwlogs-mock", version)]
+struct Args {
+    /// Port to listen on (0 picks a free one) [default: 4588].
+    #[arg(long, env = "CWLOGS_MOCK_PORT")]
+    port: Option<u16>,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long, env = "CWLOGS_MOCK_BIND")]
+    bind: Option<IpAddr>,
+    /// Sequence-token semantics: `current` (AWS since 2023) or `strict` (legacy) [default: current].
+    #[arg(long, value_enum)]
+    token_mode: Option<TokenModeArg>,
+    /// Region shown in ARNs of unsigned requests [default: us-east-1].
+    #[arg(long)]
+    region: Option<String>,
+    /// Account id shown in ARNs [default: 123456789012].
+    #[arg(long)]
+    account_id: Option<String>,
+    /// Configuration file, TOML or (with a .json name) JSON. Flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Log output format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+impl Args {
+    fn into_config(self) -> Result<Config, mock_server::Error> {
+        let mut config = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        config.port = self
+            .port
+            .or((config.port != 0).then_some(config.port))
+            .unwrap_or(DEFAULT_PORT);
+        if let Some(bind) = self.bind {
+            config.bind = bind;
+        }
+        if let Some(mode) = self.token_mode {
+            config.token_mode = match mode {
+                TokenModeArg::Current => TokenMode::Current,
+                TokenModeArg::Strict => TokenMode::Strict,
+            };
+        }
+        if let Some(region) = self.region {
+            config.region = region;
+        }
+        if let Some(account) = self.account_id {
+            config.account_id = account;
+        }
+        Ok(config)
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    init_logging(args.log_format);
+    let config = match args.into_config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cwlogs-mock: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let mode = config.token_mode;
+    let region = config.region.clone();
+    let server = match MockServer::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cwlogs-mock: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let endpoint = server.endpoint();
+    // Stdout carries only these two lines, so scripts can read the endpoint from the first one.
+    println!("cwlogs-mock listening on {endpoint} (token mode {mode:?}, region {region})");
+    println!(
+        "try: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws logs describe-log-groups --endpoint-url {endpoint} --region {region}"
+    );
+    stop_signal().await;
+    tracing::info!("stopping");
+    match server.shutdown().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cwlogs-mock: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

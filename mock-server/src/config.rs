@@ -1,0 +1,166 @@
+//! Configuration of the mock: what the binary's flags and `--config FILE` set.
+//!
+//! Every section is `#[serde(default)]`, so a config file only names what it changes and new
+//! sections (throttling, faults, ...) can be added without breaking existing files.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// How `PutLogEvents` treats `sequenceToken` (CLOUDWATCH.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenMode {
+    /// AWS since January 2023: the token is ignored; `nextSequenceToken` is still returned.
+    #[default]
+    Current,
+    /// AWS before 2023: every put after the first must carry the expected token.
+    Strict,
+}
+
+impl FromStr for TokenMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "current" => Ok(Self::Current),
+            "strict" => Ok(Self::Strict),
+            other => Err(format!(
+                "unknown token mode {other:?}: expected current or strict"
+            )),
+        }
+    }
+}
+
+/// The whole configuration of one mock server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Loopback unless asked otherwise.
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Sequence-token semantics.
+    pub token_mode: TokenMode,
+    /// Region used in ARNs when a request carries no SigV4 credential scope.
+    pub region: String,
+    /// Account id used in ARNs.
+    pub account_id: String,
+    /// Service limits; the defaults are today's AWS values.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            token_mode: TokenMode::Current,
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Limits of the service and of the mock itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest single event, message bytes plus 26 (1 MiB since April 2025; 262,144 before).
+    pub max_event_bytes: usize,
+    /// Largest PutLogEvents batch, the sum of message bytes plus 26 per event.
+    pub max_batch_bytes: usize,
+    /// Most events in one PutLogEvents batch.
+    pub max_batch_events: usize,
+    /// Largest HTTP request body the mock reads; larger bodies are refused before buffering.
+    /// JSON escaping can make a legal 1 MiB batch several times larger on the wire, hence the margin.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_event_bytes: 1_048_576,
+            max_batch_bytes: 1_048_576,
+            max_batch_events: 10_000,
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a configuration file: JSON when the name ends in `.json`, TOML otherwise.
+    pub fn from_file(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+            path: path.to_owned(),
+            source,
+        })?;
+        let is_json = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+        let parsed = if is_json {
+            Self::from_json(&text)
+        } else {
+            Self::from_toml(&text)
+        };
+        parsed.map_err(|reason| Error::ConfigParse {
+            path: path.to_owned(),
+            reason,
+        })
+    }
+
+    /// Parses a TOML configuration.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Parses a JSON configuration.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Checks values that the types alone cannot.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::InvalidConfig(format!(
+                "account id {:?} must be 12 digits",
+                self.account_id
+            )));
+        }
+        if self.region.is_empty() {
+            return Err(Error::InvalidConfig("region must not be empty".into()));
+        }
+        if self.limits.max_body_bytes < self.limits.max_batch_bytes {
+            return Err(Error::InvalidConfig(
+                "limits.max_body_bytes must be at least limits.max_batch_bytes".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_files_give_the_defaults() {
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+        assert_eq!(Config::from_json("{}").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn a_file_names_only_what_it_changes() {
+        let config =
+            Config::from_toml("token_mode = \"strict\"\n[limits]\nmax_event_bytes = 262144\n")
+                .unwrap();
+        assert_eq!(config.token_mode, TokenMode::Strict);
+        assert_eq!(config.limits.max_event_bytes, 262_144);
+        assert_eq!(config.limits.max_batch_events, 10_000);
+    }
+}
