@@ -258,7 +258,14 @@ fn from_status(status: u16) -> Outcome {
     }
 }
 
-/// A connector failure: `NotSent` only when the request provably never reached a connection.
+/// A dispatch failure: `NotSent` only when the request provably never reached a connection.
+///
+/// The SDK reports two different things as a dispatch failure: errors of the HTTP client, and
+/// errors of the steps just before it (identity and credentials, auth scheme selection, signing,
+/// endpoint resolution, interceptors), which the orchestrator wraps as `ConnectorError::other`.
+/// Only errors recognised as one of those, or as a failure to connect, count as not sent; anything
+/// else may have been written to the socket, so it is `Unknown` (at worst a needless "possible
+/// duplicate", never a missed one).
 fn dispatch_failure(failure: &DispatchFailure) -> Outcome {
     // A "user" error is hyper refusing the request before writing it (e.g. an invalid URI).
     if failure.is_user() {
@@ -269,33 +276,39 @@ fn dispatch_failure(failure: &DispatchFailure) -> Outcome {
     };
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(connector_error);
     while let Some(err) = next {
-        if let Some(e) = err.downcast_ref::<hyper_util::client::legacy::Error>() {
-            // hyper-util tags errors from establishing the connection (DNS, TCP, TLS, connect
-            // timeout); the request had nowhere to go yet.
-            if e.is_connect() {
-                return Outcome::NotSent;
-            }
-        }
-        if let Some(e) = err.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind;
-            // Only possible while connecting; a reset or EOF later may follow a written request.
-            if matches!(
-                e.kind(),
-                ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable
-            ) {
-                return Outcome::NotSent;
-            }
-        }
-        if err
-            .downcast_ref::<aws_smithy_runtime_api::client::dns::ResolveDnsError>()
-            .is_some()
-        {
+        if surely_before_sending(err) {
             return Outcome::NotSent;
         }
         next = err.source();
     }
     // Read timeouts, resets, incomplete messages: the request may have been applied.
     Outcome::Unknown
+}
+
+/// Whether this one error (not its sources) proves the request was never sent.
+fn surely_before_sending(err: &(dyn std::error::Error + 'static)) -> bool {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_smithy_runtime_api::client::dns::ResolveDnsError;
+    use aws_smithy_runtime_api::client::endpoint::error::ResolveEndpointError;
+    use aws_smithy_runtime_api::client::interceptors::error::InterceptorError;
+    use std::io::ErrorKind;
+
+    if let Some(e) = err.downcast_ref::<hyper_util::client::legacy::Error>() {
+        // hyper-util tags errors from establishing the connection (DNS, TCP, TLS, connect
+        // timeout): the request had nowhere to go yet.
+        return e.is_connect();
+    }
+    if let Some(e) = err.downcast_ref::<std::io::Error>() {
+        // Only possible while connecting; a reset or EOF later may follow a written request.
+        return matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable);
+    }
+    err.is::<ResolveDnsError>()
+        || err.is::<CredentialsError>()
+        || err.is::<ResolveEndpointError>()
+        || err.is::<InterceptorError>()
+        // aws-smithy-runtime keeps this type private; its name is the only handle on it. It means
+        // no auth scheme had an identity (e.g. no credentials configured at all).
+        || format!("{err:?}").starts_with("NoMatchingAuthSchemeError")
 }
 
 /// A wire index (`i32`) as token-core's `usize`; a negative index is not a valid answer.
