@@ -279,6 +279,8 @@ pub struct FakeService {
     pub calls: BTreeMap<&'static str, u64>,
     /// Messages containing this are refused with InvalidParameterException (as if malformed).
     pub poison: Option<String>,
+    /// Scripted answers per operation, used (without applying the request) before anything else.
+    pub script: BTreeMap<&'static str, std::collections::VecDeque<Outcome>>,
 }
 
 impl FakeService {
@@ -293,7 +295,15 @@ impl FakeService {
             violations: Vec::new(),
             calls: BTreeMap::new(),
             poison: None,
+            script: BTreeMap::new(),
         }
+    }
+
+    /// The next `times` calls of `operation` get `outcome` without being applied.
+    pub fn script(mut self, operation: &'static str, outcome: Outcome, times: usize) -> Self {
+        let q = self.script.entry(operation).or_default();
+        q.extend(std::iter::repeat_n(outcome, times));
+        self
     }
 
     /// A service where `group`/`stream` already exist.
@@ -321,6 +331,9 @@ impl FakeService {
         *self.calls.entry(kind.operation()).or_default() += 1;
         if let RequestKind::PutLogEvents { events, .. } = kind {
             self.check_limits(events);
+        }
+        if let Some(outcome) = self.script.get_mut(kind.operation()).and_then(|q| q.pop_front()) {
+            return outcome;
         }
         let f = self.faults;
         if self.rng.chance(f.not_sent) {
