@@ -41,6 +41,21 @@ pub trait AdminBackend: Send + Sync {
     fn appender(&self) -> Arc<dyn StreamAppender>;
 }
 
+/// The server's side of the admin API: its store, clock and controls.
+impl AdminBackend for crate::pipeline::Pipeline {
+    fn clear_store(&self) {
+        self.state.store.clear();
+    }
+
+    fn appender(&self) -> Arc<dyn StreamAppender> {
+        Arc::new(crate::background_writer::StoreAppender {
+            state: Arc::clone(&self.state),
+            clock: Arc::clone(&self.clock),
+            controls: Arc::clone(&self.controls),
+        })
+    }
+}
+
 /// One admin request, independent of HTTP.
 #[derive(Debug, Clone, Copy)]
 pub struct AdminRequest<'a> {
@@ -74,6 +89,15 @@ impl AdminResponse {
 
     fn ok(value: &Value) -> Self {
         Self::json(200, value)
+    }
+
+    /// A JSON answer whose body is already encoded.
+    pub fn json_body(status: u16, body: String) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            body,
+        }
     }
 
     /// A 400 (or other) error whose `error` member says what is wrong.

@@ -79,6 +79,64 @@ pub trait StreamAppender: Send + Sync + 'static {
     fn append(&self, group: &str, stream: &str, message: String) -> Result<(), String>;
 }
 
+/// The server's [`StreamAppender`]: each event is a real PutLogEvents decided by the store, carrying
+/// the stream's expected token (read just before), so it goes through every validation rule and
+/// advances the token exactly like a competing client would. Its puts are not throttled and not
+/// faulted (it is a neighbour, not the client under test) but are counted in the stream's stats.
+pub struct StoreAppender {
+    /// The decision state (config and store).
+    pub state: Arc<crate::ops::State>,
+    /// The server's clock, for timestamps and ingestion times.
+    pub clock: Arc<dyn crate::clock::Clock>,
+    /// Where the puts are counted.
+    pub controls: Arc<crate::admin::Controls>,
+}
+
+impl StreamAppender for StoreAppender {
+    fn stream_exists(&self, group: &str, stream: &str) -> bool {
+        self.state.store.require_stream(group, stream).is_ok()
+    }
+
+    fn append(&self, group: &str, stream: &str, message: String) -> Result<(), String> {
+        // A client's put may win the race between reading the token and putting; adopting the
+        // new token and trying again is what a real competing writer does. Three tries bound it.
+        for _ in 0..3 {
+            let log_stream = self
+                .state
+                .store
+                .require_stream(group, stream)
+                .map_err(|e| e.message.unwrap_or_else(|| e.error_type.to_owned()))?;
+            let token = {
+                let st = log_stream.lock();
+                (st.accepted_puts > 0)
+                    .then(|| crate::tokens::sequence_token(log_stream.id, st.accepted_puts))
+            };
+            let now = self.clock.now_ms();
+            let mut body = serde_json::json!({
+                "logGroupName": group,
+                "logStreamName": stream,
+                "logEvents": [{ "timestamp": now, "message": message }],
+            });
+            if let Some(token) = token {
+                body["sequenceToken"] = token.into();
+            }
+            let request = crate::wire::ApiRequest::json("PutLogEvents", body);
+            let response = self.state.decide(&request, now);
+            match response.error_type {
+                None => {
+                    self.controls
+                        .stats
+                        .record_put(group, stream, 1, message.len() as u64);
+                    return Ok(());
+                }
+                Some("InvalidSequenceTokenException") => continue,
+                Some(other) => return Err(format!("{other}: {}", response.body)),
+            }
+        }
+        Err("lost the sequence-token race three times in a row".into())
+    }
+}
+
 /// Where a writer is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

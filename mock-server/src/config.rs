@@ -52,6 +52,12 @@ pub struct Config {
     pub account_id: String,
     /// Service limits; the defaults are today's AWS values.
     pub limits: Limits,
+    /// Request-rate quotas: a preset (`aws`, `legacy`, `off`) and per-operation overrides.
+    pub throttle: crate::throttle::ThrottleConfig,
+    /// The fault plan in force at start: a preset and/or rules, and the seed.
+    pub faults: crate::faults::FaultsConfig,
+    /// Persistence of the store across restarts.
+    pub state: crate::state_file::StateConfig,
 }
 
 impl Default for Config {
@@ -63,6 +69,9 @@ impl Default for Config {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             limits: Limits::default(),
+            throttle: crate::throttle::ThrottleConfig::default(),
+            faults: crate::faults::FaultsConfig::default(),
+            state: crate::state_file::StateConfig::default(),
         }
     }
 }
@@ -140,6 +149,15 @@ impl Config {
                 "limits.max_body_bytes must be at least limits.max_batch_bytes".into(),
             ));
         }
+        self.throttle
+            .validate()
+            .map_err(|e| Error::InvalidConfig(format!("throttle: {e}")))?;
+        self.faults
+            .plan()
+            .map_err(|e| Error::InvalidConfig(format!("faults: {e}")))?;
+        self.state
+            .validate()
+            .map_err(|e| Error::InvalidConfig(format!("state: {e}")))?;
         Ok(())
     }
 }

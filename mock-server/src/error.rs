@@ -39,6 +39,9 @@ pub enum Error {
     /// A configuration value is out of its allowed range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// The state file could not be loaded (unreadable or corrupt: it is left untouched) or saved.
+    #[error(transparent)]
+    StateFile(#[from] crate::state_file::StateFileError),
     /// The server task failed while stopping.
     #[error("server task failed: {0}")]
     Shutdown(String),

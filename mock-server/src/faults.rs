@@ -247,6 +247,52 @@ impl FaultPlan {
     pub const PRESETS: &'static [&'static str] = &["flaky", "chaos"];
 }
 
+/// The `[faults]` section of the config file: an optional preset, a seed, and rules (in the same
+/// format as `PUT /_mock/faults`), appended after the preset's.
+///
+/// ```toml
+/// [faults]
+/// preset = "flaky"
+/// seed = 42
+/// [[faults.rules]]
+/// name = "lose-third-put"
+/// operation = "PutLogEvents"
+/// nth = 3
+/// fault = { kind = "lost_response" }
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultsConfig {
+    /// A named preset (`flaky`, `chaos`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// The seed of every random decision.
+    pub seed: u64,
+    /// Rules tried along with the preset's.
+    pub rules: Vec<FaultRule>,
+}
+
+impl FaultsConfig {
+    /// The plan in force at start; the error names an unknown preset or a bad rule.
+    pub fn plan(&self) -> Result<FaultPlan, String> {
+        let mut plan = match &self.preset {
+            None => FaultPlan {
+                seed: self.seed,
+                rules: Vec::new(),
+            },
+            Some(name) => FaultPlan::preset(name, self.seed).ok_or_else(|| {
+                format!(
+                    "unknown fault preset {name:?}: expected one of {}",
+                    FaultPlan::PRESETS.join(", ")
+                )
+            })?,
+        };
+        plan.rules.extend(self.rules.iter().cloned());
+        plan.validate()?;
+        Ok(plan)
+    }
+}
+
 /// What a request looks like to the fault rules.
 #[derive(Debug, Clone, Copy)]
 pub struct FaultTarget<'a> {
@@ -777,6 +823,27 @@ mod tests {
             FaultAction::SlowResponse(Duration::from_millis(DEFAULT_SLOW_RESPONSE_MS))
         );
         assert!(fired.action.is_post_commit());
+    }
+
+    #[test]
+    fn the_config_section_combines_a_preset_and_rules() {
+        let config: FaultsConfig = toml::from_str(
+            "preset = \"flaky\"\nseed = 42\n[[rules]]\nname = \"lose\"\nnth = 3\nfault = { kind = \"lost_response\" }\n",
+        )
+        .unwrap();
+        let plan = config.plan().unwrap();
+        assert_eq!(plan.seed, 42);
+        assert_eq!(plan.rules.len(), 4);
+        assert_eq!(plan.rules[3].fault, Fault::LostResponse);
+        let unknown = FaultsConfig {
+            preset: Some("gentle".into()),
+            ..FaultsConfig::default()
+        };
+        assert!(unknown.plan().unwrap_err().contains("flaky, chaos"));
+        assert_eq!(
+            FaultsConfig::default().plan().unwrap(),
+            FaultPlan::default()
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::admin::Controls;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ops::State;
@@ -115,11 +116,14 @@ impl Hooks {
     }
 }
 
-/// Assembles the hooks a configuration asks for. Features configured in [`Config`] (throttling,
-/// faults, statistics) register their hooks here.
-pub fn hooks_from_config(config: &Config, state: &Arc<State>) -> Hooks {
+/// Assembles the hooks a configuration asks for. Throttling, faults and statistics are one hook,
+/// the [`Controls`] (built from [`Config`]'s `throttle` and `faults` sections); it runs first so that
+/// it counts every answer and its faults act before any other hook.
+pub fn hooks_from_config(config: &Config, state: &Arc<State>, controls: &Arc<Controls>) -> Hooks {
     let _ = (config, state);
-    Hooks::new()
+    let mut hooks = Hooks::new();
+    hooks.push(Arc::clone(controls) as Arc<dyn Hook>);
+    hooks
 }
 
 /// How the pipeline ends for one request.
@@ -139,6 +143,9 @@ pub struct Pipeline {
     pub clock: Arc<dyn Clock>,
     /// The plug-ins.
     pub hooks: Hooks,
+    /// Quotas, the fault plan, counters and background writers (also one of the hooks); what the
+    /// admin API changes.
+    pub controls: Arc<Controls>,
 }
 
 impl std::fmt::Debug for Pipeline {

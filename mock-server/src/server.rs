@@ -29,11 +29,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::admin::Controls;
 use crate::api_error::ApiError;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::ops::State;
 use crate::pipeline::{hooks_from_config, Hook, Outcome, Pipeline};
+use crate::state_file::snapshot::StoreSnapshot;
+use crate::state_file::{PeriodicSave, StateFile};
 use crate::wire::{ApiRequest, ApiResponse, CONTENT_TYPE as AMZ_JSON};
 use crate::Error;
 
@@ -47,6 +50,14 @@ pub struct MockServer {
     pipeline: Arc<Pipeline>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    persistence: Option<Persistence>,
+}
+
+/// The state file of a server started with one, and its periodic save.
+#[derive(Debug)]
+struct Persistence {
+    file: StateFile,
+    periodic: PeriodicSave,
 }
 
 /// Options for starting a [`MockServer`] beyond its [`Config`].
@@ -92,14 +103,36 @@ impl MockServerBuilder {
             source,
         })?;
         let state = Arc::new(State::new(self.config));
-        let mut hooks = hooks_from_config(&state.config, &state);
+        // Load before serving: a corrupt file stops the start (and is never saved over).
+        let state_file = match &state.config.state.file {
+            Some(path) => Some(StateFile::load_store(path, &state.store)?),
+            None => None,
+        };
+        let controls = Arc::new(Controls::new(
+            state.config.throttle.rates(),
+            state
+                .config
+                .faults
+                .plan()
+                .map_err(|e| Error::InvalidConfig(format!("faults: {e}")))?,
+            state.config.token_mode == crate::config::TokenMode::Strict,
+        ));
+        let mut hooks = hooks_from_config(&state.config, &state, &controls);
         for hook in self.extra_hooks {
             hooks.push(hook);
         }
+        let persistence = state_file.map(|file| {
+            let every = Duration::from_millis(state.config.state.save_interval_ms);
+            let snapshot_of = Arc::clone(&state);
+            let periodic =
+                file.spawn_periodic(every, move || StoreSnapshot::take(&snapshot_of.store));
+            Persistence { file, periodic }
+        });
         let pipeline = Arc::new(Pipeline {
             state,
             clock: self.clock,
             hooks,
+            controls,
         });
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&pipeline), rx));
@@ -109,6 +142,7 @@ impl MockServerBuilder {
             pipeline,
             shutdown,
             task: Some(task),
+            persistence,
         })
     }
 }
@@ -167,18 +201,30 @@ impl MockServer {
 
     /// Stops accepting, lets open connections finish their current request (up to 5 s), and
     /// waits until everything has stopped.
+    /// With a state file, the store is saved one last time once everything has stopped.
     pub async fn shutdown(mut self) -> Result<(), Error> {
         let _ = self.shutdown.send(true);
-        match self.task.take() {
+        self.pipeline.controls.writers.stop_all();
+        let stopped = match self.task.take() {
             Some(task) => task.await.map_err(|e| Error::Shutdown(e.to_string())),
             None => Ok(()),
+        };
+        if let Some(Persistence { file, periodic }) = self.persistence.take() {
+            periodic.stop().await;
+            let state = Arc::clone(&self.pipeline.state);
+            tokio::task::spawn_blocking(move || file.save_store(&state.store))
+                .await
+                .map_err(|e| Error::Shutdown(e.to_string()))??;
         }
+        stopped
     }
 }
 
 impl Drop for MockServer {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
+        // Writers hold the pipeline; stop them so nothing keeps writing after the server is gone.
+        self.pipeline.controls.writers.stop_all();
         if let Some(task) = self.task.take() {
             // Aborting drops the listener and the set of connection tasks, which aborts them too.
             task.abort();
@@ -356,8 +402,19 @@ async fn admin(pipeline: &Pipeline, req: Request<Incoming>) -> Response<Full<Byt
     let query = req.uri().query().unwrap_or("").to_owned();
     let limit = pipeline.state.config.limits.max_body_bytes;
     let answer = match read_body(req, limit).await {
-        Ok(body) => crate::admin_core::handle(pipeline, &method, &path, &query, &body),
-        Err(e) => crate::admin_core::AdminResponse::error(
+        Ok(body) => {
+            // Throttling, faults, stats, writers and reset first; health and events are the core's.
+            let request = crate::admin::AdminRequest {
+                method: &method,
+                path: &path,
+                body: &body,
+            };
+            crate::admin::handle(&pipeline.controls, pipeline, &request).unwrap_or_else(|| {
+                let core = crate::admin_core::handle(pipeline, &method, &path, &query, &body);
+                crate::admin::AdminResponse::json_body(core.status, core.body)
+            })
+        }
+        Err(e) => crate::admin::AdminResponse::error(
             e.status,
             e.message.unwrap_or_else(|| "unreadable body".into()),
         ),
@@ -365,6 +422,6 @@ async fn admin(pipeline: &Pipeline, req: Request<Incoming>) -> Response<Full<Byt
     let mut http = Response::new(Full::new(Bytes::from(answer.body)));
     *http.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::NOT_FOUND);
     http.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
     http
 }

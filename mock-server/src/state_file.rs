@@ -19,10 +19,54 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub mod snapshot;
+
+use crate::store::Store;
+use snapshot::StoreSnapshot;
+
 /// The `format` field of every state file; anything else is refused.
 pub const FORMAT: &str = "cwlogs-mock-state";
 /// The envelope version this build writes and reads.
 pub const VERSION: u32 = 1;
+
+/// The `[state]` section of the config file.
+///
+/// ```toml
+/// [state]
+/// file = "target/cwlogs-mock-state.json"
+/// save_interval_ms = 30000
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateConfig {
+    /// Where to load the store from at start and save it to; no persistence when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// How often to save while running, in milliseconds (there is always a save on clean shutdown).
+    pub save_interval_ms: u64,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            file: None,
+            save_interval_ms: 30_000,
+        }
+    }
+}
+
+impl StateConfig {
+    /// Checks the interval: at least 10 ms, so that saving cannot starve the server.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.save_interval_ms < 10 {
+            return Err(format!(
+                "save_interval_ms must be at least 10, got {}",
+                self.save_interval_ms
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// What can go wrong loading or saving a state file.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +183,26 @@ impl StateFile {
             },
             Some(envelope.store),
         ))
+    }
+
+    /// Opens the state file at `path` and loads what it holds into the empty `store`. A file that
+    /// names a group or stream twice is refused like any other corrupt file.
+    pub fn load_store(path: &Path, store: &Store) -> Result<Self, StateFileError> {
+        let (file, snapshot) = Self::open::<StoreSnapshot>(path)?;
+        if let Some(snapshot) = snapshot {
+            snapshot
+                .restore_into(store)
+                .map_err(|reason| StateFileError::Corrupt {
+                    path: path.to_owned(),
+                    reason,
+                })?;
+        }
+        Ok(file)
+    }
+
+    /// Saves a snapshot of `store` (see [`StateFile::save`]).
+    pub fn save_store(&self, store: &Store) -> Result<(), StateFileError> {
+        self.save(&StoreSnapshot::take(store))
     }
 
     /// The path of the state file.

@@ -138,6 +138,43 @@ impl ThrottleRates {
     }
 }
 
+/// The `[throttle]` section of the config file: a preset plus per-operation overrides.
+///
+/// ```toml
+/// [throttle]
+/// preset = "legacy"                # aws (default), legacy or off
+/// put_log_events_per_stream = 2.0  # strict token mode only
+/// [throttle.per_account]
+/// PutLogEvents = 100.0
+/// DescribeLogStreams = 1.0
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// The base quotas.
+    pub preset: ThrottlePreset,
+    /// Requests per second per account, by operation; replaces the preset's rate for each one named.
+    pub per_account: BTreeMap<String, f64>,
+    /// PutLogEvents per second per stream (strict token mode only); replaces the preset's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub put_log_events_per_stream: Option<f64>,
+}
+
+impl ThrottleConfig {
+    /// The rates in force: the preset's, with the overrides applied.
+    pub fn rates(&self) -> ThrottleRates {
+        ThrottleRates::preset(self.preset).with_overrides(&ThrottleRates {
+            per_account: self.per_account.clone(),
+            put_log_events_per_stream: self.put_log_events_per_stream,
+        })
+    }
+
+    /// Checks every rate (see [`ThrottleRates::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        self.rates().validate()
+    }
+}
+
 /// Why a request was refused, ready to be sent as an AWS error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Throttled {
@@ -483,6 +520,25 @@ mod tests {
         rates.validate().unwrap();
         let t = Throttler::new(rates);
         assert!(t.check(&op("GetLogEvents"), Instant::now()).is_err());
+    }
+
+    #[test]
+    fn the_config_section_applies_overrides_to_its_preset() {
+        let config: ThrottleConfig = toml::from_str(
+            "preset = \"legacy\"\nput_log_events_per_stream = 2.0\n[per_account]\nPutLogEvents = 100.0\n",
+        )
+        .unwrap();
+        let rates = config.rates();
+        assert_eq!(rates.per_account["PutLogEvents"], 100.0);
+        assert_eq!(rates.per_account["DescribeLogStreams"], 5.0);
+        assert_eq!(rates.put_log_events_per_stream, Some(2.0));
+        config.validate().unwrap();
+        assert_eq!(
+            ThrottleConfig::default().rates(),
+            ThrottleRates::preset(ThrottlePreset::Aws)
+        );
+        let err = toml::from_str::<ThrottleConfig>("preset = \"fast\"").unwrap_err();
+        assert!(err.to_string().contains("fast"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
+use mock_server::throttle::ThrottlePreset;
 use mock_server::{Config, MockServer, TokenMode};
 
 /// The port the binary listens on when neither a flag nor the config file names one.
@@ -44,6 +45,23 @@ struct Args {
     /// Configuration file, TOML or (with a .json name) JSON. Flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Request-rate quotas: `aws` (today's), `legacy` (pre-2023, with 5/s per stream in strict
+    /// mode) or `off` [default: aws]. Single rates can be overridden in the config file.
+    #[arg(long, value_name = "PRESET")]
+    throttle: Option<ThrottlePreset>,
+    /// Start with a named fault preset: `flaky` or `chaos` (rules in the config file are added).
+    #[arg(long, value_name = "NAME")]
+    fault_preset: Option<String>,
+    /// Seed of every random fault decision [default: 0].
+    #[arg(long, value_name = "N")]
+    fault_seed: Option<u64>,
+    /// Load the store from this file at start, save it there on clean shutdown and periodically.
+    /// A corrupt file stops the start and is left untouched.
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<PathBuf>,
+    /// How often to save the state file while running, in milliseconds [default: 30000].
+    #[arg(long, value_name = "MS")]
+    state_save_interval_ms: Option<u64>,
     /// Log output format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -73,6 +91,21 @@ impl Args {
         }
         if let Some(account) = self.account_id {
             config.account_id = account;
+        }
+        if let Some(preset) = self.throttle {
+            config.throttle.preset = preset;
+        }
+        if let Some(preset) = self.fault_preset {
+            config.faults.preset = Some(preset);
+        }
+        if let Some(seed) = self.fault_seed {
+            config.faults.seed = seed;
+        }
+        if let Some(path) = self.state_file {
+            config.state.file = Some(path);
+        }
+        if let Some(ms) = self.state_save_interval_ms {
+            config.state.save_interval_ms = ms;
         }
         Ok(config)
     }
