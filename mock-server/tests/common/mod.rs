@@ -29,8 +29,10 @@ pub async fn start(mode: TokenMode) -> Harness {
     .await
 }
 
-/// Starts a server with `config` and its clock pinned at [`NOW`].
-pub async fn start_with(config: Config) -> Harness {
+/// Starts a server with `config` and its clock pinned at [`NOW`]. Throttling is switched off: these
+/// tests are about the service's semantics, and the realistic quotas would throttle a fast test.
+pub async fn start_with(mut config: Config) -> Harness {
+    config.throttle.preset = mock_server::throttle::ThrottlePreset::Off;
     let clock = Arc::new(ManualClock::new(NOW));
     let server = MockServer::builder(config)
         .clock(clock.clone())
