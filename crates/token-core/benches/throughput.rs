@@ -18,7 +18,12 @@ fn config(mode: TokenMode) -> WriterConfig {
 
 fn events(n: usize) -> Vec<Event> {
     (0..n)
-        .map(|i| Event::new(T0.plus_ms((i / 100) as i64), format!("GET /api/items/{i} 200 1.2ms")))
+        .map(|i| {
+            Event::new(
+                T0.plus_ms((i / 100) as i64),
+                format!("GET /api/items/{i} 200 1.2ms"),
+            )
+        })
         .collect()
 }
 
@@ -51,7 +56,11 @@ fn throughput(c: &mut Criterion) {
         ("concurrent4", TokenMode::Concurrent { max_in_flight: 4 }),
     ] {
         g.bench_function(name, |b| {
-            b.iter_batched(|| events(N), |ev| black_box(drive(mode, ev)), BatchSize::LargeInput)
+            b.iter_batched(
+                || events(N),
+                |ev| black_box(drive(mode, ev)),
+                BatchSize::LargeInput,
+            )
         });
     }
     g.finish();
@@ -87,7 +96,12 @@ fn one_step(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1_000));
     g.bench_function("push_buffered", |b| {
         b.iter_batched(
-            || (StreamWriter::new(config(TokenMode::Sequential)).unwrap(), events(1_000)),
+            || {
+                (
+                    StreamWriter::new(config(TokenMode::Sequential)).unwrap(),
+                    events(1_000),
+                )
+            },
             |(mut w, ev)| {
                 for e in ev {
                     let _ = black_box(w.push(e, T0));

@@ -201,3 +201,31 @@ fn the_batch_size_trigger_fires_on_bytes_too() {
     // Over 1 MB buffered: the first event goes alone, the second waits for its own trigger.
     assert_eq!(put_of(d.puts()[0]).0.len(), 1);
 }
+
+#[test]
+fn ties_keep_push_order_in_a_large_shuffled_batch() {
+    let mut w = writer(WriterConfig {
+        linger_ms: 60_000,
+        ..config()
+    });
+    for i in 0..5_000u64 {
+        let offset = ((i * 7_919) % 13) as i64;
+        w.push(Event::new(ts(offset), format!("{i}")), T0).unwrap();
+    }
+    w.flush(T0);
+    let d = drain(&mut w);
+    let (events, _) = put_of(d.puts()[0]);
+    assert_eq!(events.len(), 5_000);
+    for pair in events.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!(a.timestamp <= b.timestamp);
+        if a.timestamp == b.timestamp {
+            let (ia, ib): (u64, u64) = (a.message.parse().unwrap(), b.message.parse().unwrap());
+            assert!(
+                ia < ib,
+                "tie at {} broke push order: {ia} before {ib}",
+                a.timestamp
+            );
+        }
+    }
+}

@@ -16,9 +16,17 @@ fn ship(sim: &mut Sim, w: usize, n: usize, every_ms: i64) {
 
 #[test]
 fn p1_several_writers_on_one_strict_stream_converge_instead_of_storming() {
-    let mut sim = Sim::new(FakeService::new(TokenSemantics::Strict, Faults::none(), 1).with_stream("group", "stream"));
+    let mut sim = Sim::new(
+        FakeService::new(TokenSemantics::Strict, Faults::none(), 1).with_stream("group", "stream"),
+    );
     let ws: Vec<usize> = (0..4)
-        .map(|i| sim.add_writer(WriterConfig { linger_ms: 100, seed: i, ..config() }))
+        .map(|i| {
+            sim.add_writer(WriterConfig {
+                linger_ms: 100,
+                seed: i,
+                ..config()
+            })
+        })
         .collect();
     for round in 0..50 {
         for &w in &ws {
@@ -36,11 +44,20 @@ fn p1_several_writers_on_one_strict_stream_converge_instead_of_storming() {
 #[test]
 fn p2_describe_log_streams_is_never_called() {
     let mut sim = Sim::new(FakeService::new(TokenSemantics::Strict, Faults::chaos(), 2));
-    let w = sim.add_writer(WriterConfig { linger_ms: 50, ..config() });
+    let w = sim.add_writer(WriterConfig {
+        linger_ms: 50,
+        ..config()
+    });
     ship(&mut sim, w, 200, 10);
     sim.finish(1_000_000);
     let ops: BTreeSet<&str> = sim.service.calls.keys().copied().collect();
-    let allowed: BTreeSet<&str> = ["PutLogEvents", "CreateLogGroup", "CreateLogStream", "PutRetentionPolicy"].into();
+    let allowed: BTreeSet<&str> = [
+        "PutLogEvents",
+        "CreateLogGroup",
+        "CreateLogStream",
+        "PutRetentionPolicy",
+    ]
+    .into();
     assert!(ops.is_subset(&allowed), "{ops:?}");
 }
 
@@ -59,8 +76,13 @@ fn p3_throttled_create_log_stream_at_start_is_retried_not_fatal() {
 
 #[test]
 fn p4_close_sends_the_last_partial_batch_at_once_and_accounts_for_everything() {
-    let mut sim = Sim::new(FakeService::new(TokenSemantics::Current, Faults::none(), 4).with_stream("group", "stream"));
-    let w = sim.add_writer(WriterConfig { linger_ms: 60_000, ..config() });
+    let mut sim = Sim::new(
+        FakeService::new(TokenSemantics::Current, Faults::none(), 4).with_stream("group", "stream"),
+    );
+    let w = sim.add_writer(WriterConfig {
+        linger_ms: 60_000,
+        ..config()
+    });
     for i in 0..7 {
         sim.push(w, sim.now, format!("last-words-{i}")).unwrap();
     }
@@ -72,8 +94,15 @@ fn p4_close_sends_the_last_partial_batch_at_once_and_accounts_for_everything() {
 
 #[test]
 fn p4_a_flush_deadline_gives_back_what_was_not_delivered() {
-    let service = FakeService::new(TokenSemantics::Current, Faults { unavailable: 100, ..Faults::none() }, 4)
-        .with_stream("group", "stream");
+    let service = FakeService::new(
+        TokenSemantics::Current,
+        Faults {
+            unavailable: 100,
+            ..Faults::none()
+        },
+        4,
+    )
+    .with_stream("group", "stream");
     let mut sim = Sim::new(service);
     let w = sim.add_writer(config());
     ship(&mut sim, w, 5, 10);
@@ -83,7 +112,10 @@ fn p4_a_flush_deadline_gives_back_what_was_not_delivered() {
     let in_flight = sim.writers[w].writer.in_flight_events();
     assert_eq!(back.len() + in_flight, 5);
     let ledger = &sim.writers[w].ledger;
-    assert_eq!(ledger.count(|f| *f == Fate::Dropped(DropReason::TakenBack)), back.len());
+    assert_eq!(
+        ledger.count(|f| *f == Fate::Dropped(DropReason::TakenBack)),
+        back.len()
+    );
 }
 
 #[test]
@@ -94,9 +126,16 @@ fn p5_drops_are_counted_reported_and_marked_in_the_stream() {
     let mut sim = Sim::new(service);
     let w = sim.add_writer(WriterConfig {
         linger_ms: 10,
-        buffer: BufferConfig { max_events: 10, max_bytes: 1 << 20, overflow: OverflowPolicy::DropOldest },
+        buffer: BufferConfig {
+            max_events: 10,
+            max_bytes: 1 << 20,
+            overflow: OverflowPolicy::DropOldest,
+        },
         dropped_marker: Some("[writer] {n} events dropped".into()),
-        retry: RetryPolicy { base_ms: 1_000, ..RetryPolicy::default() },
+        retry: RetryPolicy {
+            base_ms: 1_000,
+            ..RetryPolicy::default()
+        },
         ..config()
     });
     ship(&mut sim, w, 60, 20);
@@ -116,8 +155,14 @@ fn p5_drops_are_counted_reported_and_marked_in_the_stream() {
 fn p6_a_failed_batch_is_retried_alone_and_already_accepted_is_not_resent() {
     let mut w = writer(WriterConfig {
         token_mode: TokenMode::Concurrent { max_in_flight: 2 },
-        limits: Limits { max_batch_events: 1, ..Limits::default() },
-        retry: RetryPolicy { base_ms: 0, ..RetryPolicy::default() },
+        limits: Limits {
+            max_batch_events: 1,
+            ..Limits::default()
+        },
+        retry: RetryPolicy {
+            base_ms: 0,
+            ..RetryPolicy::default()
+        },
         ..config()
     });
     w.push(Event::new(T0, "a"), T0).unwrap();
@@ -127,12 +172,18 @@ fn p6_a_failed_batch_is_retried_alone_and_already_accepted_is_not_resent() {
     w.handle_response(d.puts()[1].id, Outcome::ServiceUnavailable, T0);
     let d = drain(&mut w);
     assert_eq!(d.puts().len(), 1);
-    assert_eq!(messages(put_of(d.puts()[0]).0), ["b"], "only the failed batch is resent");
+    assert_eq!(
+        messages(put_of(d.puts()[0]).0),
+        ["b"],
+        "only the failed batch is resent"
+    );
 }
 
 #[test]
 fn p7_the_largest_event_and_batch_pass_the_services_own_checks() {
-    let mut sim = Sim::new(FakeService::new(TokenSemantics::Current, Faults::none(), 7).with_stream("group", "stream"));
+    let mut sim = Sim::new(
+        FakeService::new(TokenSemantics::Current, Faults::none(), 7).with_stream("group", "stream"),
+    );
     let w = sim.add_writer(config());
     let max = 1_048_576 - EVENT_OVERHEAD_BYTES;
     sim.push(w, sim.now, "x".repeat(max)).unwrap();
@@ -141,17 +192,26 @@ fn p7_the_largest_event_and_batch_pass_the_services_own_checks() {
         sim.push(w, sim.now, format!("{i:08}")).unwrap();
     }
     sim.finish(100_000);
-    assert_eq!(sim.service.stored("group", "stream").len(), 2 + 2 + 30_000 - 1);
+    assert_eq!(
+        sim.service.stored("group", "stream").len(),
+        2 + 2 + 30_000 - 1
+    );
 }
 
 #[test]
 fn p8_out_of_order_pushes_never_make_a_non_chronological_batch() {
-    let mut sim = Sim::new(FakeService::new(TokenSemantics::Current, Faults::none(), 8).with_stream("group", "stream"));
-    let w = sim.add_writer(WriterConfig { linger_ms: 100, ..config() });
+    let mut sim = Sim::new(
+        FakeService::new(TokenSemantics::Current, Faults::none(), 8).with_stream("group", "stream"),
+    );
+    let w = sim.add_writer(WriterConfig {
+        linger_ms: 100,
+        ..config()
+    });
     let mut rng = Rng::new(8);
     for i in 0..500 {
         let jitter = (rng.next() % 10_000) as i64;
-        sim.push(w, sim.now.minus_ms(jitter), format!("e{i}")).unwrap();
+        sim.push(w, sim.now.minus_ms(jitter), format!("e{i}"))
+            .unwrap();
         sim.advance(3);
     }
     sim.finish(100_000); // the fake records "not chronological" as a violation
@@ -160,30 +220,55 @@ fn p8_out_of_order_pushes_never_make_a_non_chronological_batch() {
 
 #[test]
 fn p9_too_old_too_new_and_expired_are_rejected_with_their_reason_not_sent() {
-    let mut sim = Sim::new(FakeService::new(TokenSemantics::Current, Faults::none(), 9).with_stream("group", "stream"));
-    let w = sim.add_writer(WriterConfig { retention_days: Some(1), ..config() });
+    let mut sim = Sim::new(
+        FakeService::new(TokenSemantics::Current, Faults::none(), 9).with_stream("group", "stream"),
+    );
+    let w = sim.add_writer(WriterConfig {
+        retention_days: Some(1),
+        ..config()
+    });
     sim.push(w, sim.now.minus_ms(2 * D), "expired").unwrap();
     sim.push(w, sim.now.minus_ms(15 * D), "old").unwrap();
     sim.push(w, sim.now.plus_ms(3 * H), "new").unwrap();
     sim.push(w, sim.now, "fine").unwrap();
     sim.finish(100);
     assert_eq!(sim.service.stored("group", "stream"), ["fine"]);
-    assert_eq!(sim.writers[w].ledger.count(|f| matches!(f, Fate::Rejected(_, Rejector::Local))), 3);
+    assert_eq!(
+        sim.writers[w]
+            .ledger
+            .count(|f| matches!(f, Fate::Rejected(_, Rejector::Local))),
+        3
+    );
 }
 
 #[test]
 fn p10_memory_stays_bounded_while_the_service_is_down() {
-    let service = FakeService::new(TokenSemantics::Current, Faults { not_sent: 100, ..Faults::none() }, 10)
-        .with_stream("group", "stream");
+    let service = FakeService::new(
+        TokenSemantics::Current,
+        Faults {
+            not_sent: 100,
+            ..Faults::none()
+        },
+        10,
+    )
+    .with_stream("group", "stream");
     let mut sim = Sim::new(service);
     let w = sim.add_writer(WriterConfig {
-        buffer: BufferConfig { max_events: 100, max_bytes: 1 << 20, overflow: OverflowPolicy::DropOldest },
-        limits: Limits { max_batch_events: 10, ..Limits::default() },
+        buffer: BufferConfig {
+            max_events: 100,
+            max_bytes: 1 << 20,
+            overflow: OverflowPolicy::DropOldest,
+        },
+        limits: Limits {
+            max_batch_events: 10,
+            ..Limits::default()
+        },
         ..config()
     });
     for i in 0..5_000 {
         sim.push(w, sim.now, format!("e{i}")).unwrap();
-        let held = sim.writers[w].writer.buffered_events() + sim.writers[w].writer.in_flight_events();
+        let held =
+            sim.writers[w].writer.buffered_events() + sim.writers[w].writer.in_flight_events();
         // The cap, plus at most one batch cut before the outage was known.
         assert!(held <= 100 + 10, "{held} events held");
         sim.advance(10);
@@ -192,7 +277,14 @@ fn p10_memory_stays_bounded_while_the_service_is_down() {
 
 #[test]
 fn p11_pushing_never_fails_or_blocks_while_cloudwatch_is_unreachable_and_start_up_logs_survive() {
-    let service = FakeService::new(TokenSemantics::Current, Faults { not_sent: 100, ..Faults::none() }, 11);
+    let service = FakeService::new(
+        TokenSemantics::Current,
+        Faults {
+            not_sent: 100,
+            ..Faults::none()
+        },
+        11,
+    );
     let mut sim = Sim::new(service);
     let w = sim.add_writer(config());
     for i in 0..100 {
@@ -206,11 +298,17 @@ fn p11_pushing_never_fails_or_blocks_while_cloudwatch_is_unreachable_and_start_u
 
 #[test]
 fn p12_todays_service_gets_no_tokens_and_parallel_batches() {
-    let mut sim = Sim::new(FakeService::new(TokenSemantics::Current, Faults::none(), 12).with_stream("group", "stream"));
+    let mut sim = Sim::new(
+        FakeService::new(TokenSemantics::Current, Faults::none(), 12)
+            .with_stream("group", "stream"),
+    );
     sim.latency_ms = 200;
     let w = sim.add_writer(WriterConfig {
         token_mode: TokenMode::Concurrent { max_in_flight: 4 },
-        limits: Limits { max_batch_events: 5, ..Limits::default() },
+        limits: Limits {
+            max_batch_events: 5,
+            ..Limits::default()
+        },
         ..config()
     });
     for i in 0..100 {

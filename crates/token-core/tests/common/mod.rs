@@ -332,7 +332,11 @@ impl FakeService {
         if let RequestKind::PutLogEvents { events, .. } = kind {
             self.check_limits(events);
         }
-        if let Some(outcome) = self.script.get_mut(kind.operation()).and_then(|q| q.pop_front()) {
+        if let Some(outcome) = self
+            .script
+            .get_mut(kind.operation())
+            .and_then(|q| q.pop_front())
+        {
             return outcome;
         }
         let f = self.faults;
