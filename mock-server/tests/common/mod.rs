@@ -99,3 +99,80 @@ pub async fn messages(client: &Client, group: &str, stream: &str) -> Vec<String>
         .map(|e| e.message().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// A raw HTTP/1.1 answer.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    /// The value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("JSON body")
+    }
+}
+
+/// Sends one raw HTTP/1.1 request (`Connection: close`) and reads the whole answer; `None` when
+/// the server closed the connection without answering.
+pub async fn raw_http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<RawResponse> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.ok()?;
+    // The server may answer (e.g. 413) before reading a large body; ignore a failed write.
+    let _ = stream.write_all(body).await;
+    let mut buf = Vec::new();
+    let _ = stream.read_to_end(&mut buf).await;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Some(RawResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    })
+}
+
+/// A signed-looking awsJson1_1 request for `operation` with `body`.
+pub async fn api_call(addr: std::net::SocketAddr, operation: &str, body: &str) -> RawResponse {
+    let target = format!("Logs_20140328.{operation}");
+    raw_http(
+        addr,
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", target.as_str()),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDRAW/20240101/ap-south-1/logs/aws4_request, SignedHeaders=host, Signature=0"),
+        ],
+        body.as_bytes(),
+    )
+    .await
+    .expect("an answer")
+}
