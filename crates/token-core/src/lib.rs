@@ -96,8 +96,15 @@
 //!   delivered, repeated conflicts back off) or Concurrent (no token, N in flight).
 //! - **Outcomes**: rejected-event indexes mapped exactly, missing resources created then the batch
 //!   replayed, throttles and 5xx retried with capped full-jitter backoff under a retry budget,
-//!   invalid batches bisected, unknown outcomes resent (Concurrent: reported as possible
-//!   duplicates), fatal errors stop sending without losing events.
+//!   invalid batches bisected, unknown outcomes resent with the identical token (reported as
+//!   possible duplicates unless DataAlreadyAccepted proves the first attempt landed), fatal errors
+//!   stop sending without losing events. A backoff pauses every send of the writer, since
+//!   throttling is account-wide.
+//!
+//! Every accepted event ends in exactly one of [`Report::Delivered`], [`Report::Rejected`] or
+//! [`Report::Dropped`], or is still buffered or in flight
+//! ([`buffered_events`](StreamWriter::buffered_events),
+//! [`in_flight_events`](StreamWriter::in_flight_events)).
 //! - **Buffer bounds** ([`BufferConfig`]) with an [`OverflowPolicy`], every drop reported, and an
 //!   optional "N events dropped" marker event.
 

@@ -32,7 +32,9 @@ pub enum Report {
         reason: DropReason,
     },
     /// Annotation: these events were resent after an outcome that may have stored them already,
-    /// so they may be stored twice (Concurrent mode; the service no longer deduplicates).
+    /// so they may be stored twice (today's service does not deduplicate). Concurrent mode reports
+    /// it when it resends; Sequential mode only when the resend is accepted without a
+    /// DataAlreadyAccepted that would have proved the first attempt landed.
     PossibleDuplicate {
         /// The events.
         ids: Vec<EventId>,
