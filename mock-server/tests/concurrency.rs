@@ -85,7 +85,10 @@ async fn read_all(client: &Client, stream: &str) -> Vec<(i64, String)> {
 
 fn assert_exactly_once_in_order(events: &[(i64, String)], writers: &[usize]) {
     assert_eq!(events.len(), writers.len() * BATCHES * EVENTS_PER_BATCH);
-    assert!(events.windows(2).all(|w| w[0].0 <= w[1].0), "timestamps in order");
+    assert!(
+        events.windows(2).all(|w| w[0].0 <= w[1].0),
+        "timestamps in order"
+    );
     let mut seen: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
     for (_, m) in events {
         let parts: Vec<usize> = m
@@ -98,7 +101,11 @@ fn assert_exactly_once_in_order(events: &[(i64, String)], writers: &[usize]) {
         let expected: Vec<(usize, usize)> = (0..BATCHES)
             .flat_map(|b| (0..EVENTS_PER_BATCH).map(move |e| (b, e)))
             .collect();
-        assert_eq!(seen.get(w), Some(&expected), "writer {w}: every event once, in its order");
+        assert_eq!(
+            seen.get(w),
+            Some(&expected),
+            "writer {w}: every event once, in its order"
+        );
     }
 }
 

@@ -17,9 +17,17 @@ fn state_with_stream(mode: TokenMode) -> State {
         token_mode: mode,
         ..Config::default()
     });
-    assert_eq!(call(&state, "CreateLogGroup", json!({"logGroupName": "g"})).status, 200);
     assert_eq!(
-        call(&state, "CreateLogStream", json!({"logGroupName": "g", "logStreamName": "s"})).status,
+        call(&state, "CreateLogGroup", json!({"logGroupName": "g"})).status,
+        200
+    );
+    assert_eq!(
+        call(
+            &state,
+            "CreateLogStream",
+            json!({"logGroupName": "g", "logStreamName": "s"})
+        )
+        .status,
         200
     );
     state
@@ -86,7 +94,9 @@ fn missing_timestamp_is_null() {
 #[test]
 fn ten_thousand_events_pass_and_one_more_fails() {
     let s = state_with_stream(TokenMode::Current);
-    let events: Vec<Value> = (0..10_000).map(|_| json!({"timestamp": NOW, "message": "x"})).collect();
+    let events: Vec<Value> = (0..10_000)
+        .map(|_| json!({"timestamp": NOW, "message": "x"}))
+        .collect();
     assert_eq!(put(&s, Value::Array(events.clone())).status, 200);
     assert_eq!(stored(&s), 10_000);
     let mut more = events;
@@ -140,7 +150,11 @@ fn legacy_event_limit_is_configurable() {
     config.limits.max_event_bytes = 262_144;
     let s = State::new(config);
     call(&s, "CreateLogGroup", json!({"logGroupName": "g"}));
-    call(&s, "CreateLogStream", json!({"logGroupName": "g", "logStreamName": "s"}));
+    call(
+        &s,
+        "CreateLogStream",
+        json!({"logGroupName": "g", "logStreamName": "s"}),
+    );
     assert_eq!(put(&s, batch_of_bytes(1, 262_144)).status, 200);
     assert_error(
         &put(&s, batch_of_bytes(1, 262_145)),
@@ -153,14 +167,21 @@ fn legacy_event_limit_is_configurable() {
 fn events_out_of_order_store_nothing() {
     let s = state_with_stream(TokenMode::Current);
     assert_error(
-        &put(&s, json!([{"timestamp": NOW, "message": "b"}, {"timestamp": NOW - 1, "message": "a"}])),
+        &put(
+            &s,
+            json!([{"timestamp": NOW, "message": "b"}, {"timestamp": NOW - 1, "message": "a"}]),
+        ),
         "InvalidParameterException",
         "Log events in a single PutLogEvents request must be in chronological order.",
     );
     assert_eq!(stored(&s), 0);
     // Equal timestamps are in order.
     assert_eq!(
-        put(&s, json!([{"timestamp": NOW, "message": "a"}, {"timestamp": NOW, "message": "b"}])).status,
+        put(
+            &s,
+            json!([{"timestamp": NOW, "message": "a"}, {"timestamp": NOW, "message": "b"}])
+        )
+        .status,
         200
     );
 }
@@ -170,7 +191,8 @@ fn a_span_of_exactly_24_hours_passes_and_one_ms_more_fails() {
     let s = state_with_stream(TokenMode::Current);
     let ok = json!([{"timestamp": NOW - DAY, "message": "a"}, {"timestamp": NOW, "message": "b"}]);
     assert_eq!(put(&s, ok).status, 200);
-    let bad = json!([{"timestamp": NOW - DAY - 1, "message": "a"}, {"timestamp": NOW, "message": "b"}]);
+    let bad =
+        json!([{"timestamp": NOW - DAY - 1, "message": "a"}, {"timestamp": NOW, "message": "b"}]);
     assert_error(
         &put(&s, bad),
         "InvalidParameterException",
@@ -187,7 +209,10 @@ fn the_span_is_measured_over_valid_events_only() {
         json!([{"timestamp": NOW - 15 * DAY, "message": "old"}, {"timestamp": NOW - HOUR, "message": "a"}, {"timestamp": NOW, "message": "b"}]),
     );
     assert_eq!(resp.status, 200, "{}", resp.body);
-    assert_eq!(body(&resp)["rejectedLogEventsInfo"], json!({"tooOldLogEventEndIndex": 1}));
+    assert_eq!(
+        body(&resp)["rejectedLogEventsInfo"],
+        json!({"tooOldLogEventEndIndex": 1})
+    );
 }
 
 #[test]
@@ -199,7 +224,10 @@ fn two_hours_ahead_is_accepted_and_one_ms_more_is_too_new() {
     );
     assert_eq!(resp.status, 200);
     // The start index is inclusive: the first too-new event.
-    assert_eq!(body(&resp)["rejectedLogEventsInfo"], json!({"tooNewLogEventStartIndex": 2}));
+    assert_eq!(
+        body(&resp)["rejectedLogEventsInfo"],
+        json!({"tooNewLogEventStartIndex": 2})
+    );
     assert_eq!(stored(&s), 2);
 }
 
@@ -212,7 +240,10 @@ fn fourteen_days_back_is_accepted_and_one_ms_more_is_too_old() {
     );
     assert_eq!(resp.status, 200);
     // The end index is exclusive: one too-old event at index 0 gives 1.
-    assert_eq!(body(&resp)["rejectedLogEventsInfo"], json!({"tooOldLogEventEndIndex": 1}));
+    assert_eq!(
+        body(&resp)["rejectedLogEventsInfo"],
+        json!({"tooOldLogEventEndIndex": 1})
+    );
     assert_eq!(stored(&s), 1);
     assert!(body(&resp)["nextSequenceToken"].as_str().unwrap().len() == 56);
 }
@@ -220,7 +251,11 @@ fn fourteen_days_back_is_accepted_and_one_ms_more_is_too_old() {
 #[test]
 fn events_older_than_retention_are_expired() {
     let s = state_with_stream(TokenMode::Current);
-    let r = call(&s, "PutRetentionPolicy", json!({"logGroupName": "g", "retentionInDays": 1}));
+    let r = call(
+        &s,
+        "PutRetentionPolicy",
+        json!({"logGroupName": "g", "retentionInDays": 1}),
+    );
     assert_eq!(r.status, 200);
     let resp = put(
         &s,
@@ -254,12 +289,20 @@ fn missing_group_and_missing_stream_differ() {
     let s = state_with_stream(TokenMode::Current);
     let e = json!([{"timestamp": NOW, "message": "a"}]);
     assert_error(
-        &call(&s, "PutLogEvents", json!({"logGroupName": "nope", "logStreamName": "s", "logEvents": e})),
+        &call(
+            &s,
+            "PutLogEvents",
+            json!({"logGroupName": "nope", "logStreamName": "s", "logEvents": e}),
+        ),
         "ResourceNotFoundException",
         "The specified log group does not exist.",
     );
     assert_error(
-        &call(&s, "PutLogEvents", json!({"logGroupName": "g", "logStreamName": "nope", "logEvents": e})),
+        &call(
+            &s,
+            "PutLogEvents",
+            json!({"logGroupName": "g", "logStreamName": "nope", "logEvents": e}),
+        ),
         "ResourceNotFoundException",
         "The specified log stream does not exist.",
     );
@@ -279,12 +322,23 @@ fn missing_required_members_are_listed_together() {
 #[test]
 fn retention_accepts_only_aws_values() {
     let s = state_with_stream(TokenMode::Current);
-    for days in [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] {
-        let r = call(&s, "PutRetentionPolicy", json!({"logGroupName": "g", "retentionInDays": days}));
+    for days in [
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+        2922, 3288, 3653,
+    ] {
+        let r = call(
+            &s,
+            "PutRetentionPolicy",
+            json!({"logGroupName": "g", "retentionInDays": days}),
+        );
         assert_eq!(r.status, 200, "{days}");
     }
     for days in [0, 2, 4, 366, 3654, -1] {
-        let r = call(&s, "PutRetentionPolicy", json!({"logGroupName": "g", "retentionInDays": days}));
+        let r = call(
+            &s,
+            "PutRetentionPolicy",
+            json!({"logGroupName": "g", "retentionInDays": days}),
+        );
         assert_eq!(r.error_type, Some("InvalidParameterException"), "{days}");
         assert!(body(&r)["message"].as_str().unwrap().contains(&format!(
             "Value '{days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [1, 3, 5, 7, 14, 30,"
@@ -295,10 +349,22 @@ fn retention_accepts_only_aws_values() {
 #[test]
 fn wrong_member_types_are_serialization_errors() {
     let s = state_with_stream(TokenMode::Current);
-    let r = call(&s, "PutLogEvents", json!({"logGroupName": 5, "logStreamName": "s", "logEvents": []}));
+    let r = call(
+        &s,
+        "PutLogEvents",
+        json!({"logGroupName": 5, "logStreamName": "s", "logEvents": []}),
+    );
     assert_eq!(r.error_type, Some("SerializationException"));
-    let r = call(&s, "PutLogEvents", json!({"logGroupName": "g", "logStreamName": "s", "logEvents": [{"timestamp": "x", "message": "a"}]}));
+    let r = call(
+        &s,
+        "PutLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s", "logEvents": [{"timestamp": "x", "message": "a"}]}),
+    );
     assert_eq!(r.error_type, Some("SerializationException"));
-    let r = call(&s, "PutLogEvents", json!({"logGroupName": "g", "logStreamName": "s", "logEvents": {"a": 1}}));
+    let r = call(
+        &s,
+        "PutLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s", "logEvents": {"a": 1}}),
+    );
     assert_eq!(r.error_type, Some("SerializationException"));
 }

@@ -6,7 +6,11 @@ use common::{create_stream, event, start, Harness, NOW};
 use mock_server::TokenMode;
 
 async fn put(h: &Harness, stream: &str, events: &[(i64, &str)]) {
-    let mut req = h.client.put_log_events().log_group_name("g").log_stream_name(stream);
+    let mut req = h
+        .client
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name(stream);
     for (ts, m) in events {
         req = req.log_events(event(*ts, m));
     }
@@ -17,25 +21,66 @@ async fn seed(h: &Harness) {
     create_stream(&h.client, "g", "app-1").await;
     create_stream(&h.client, "g", "app-2").await;
     create_stream(&h.client, "g", "db").await;
-    put(h, "app-1", &[(NOW - 30, "ERROR disk full"), (NOW - 10, "INFO started")]).await;
-    put(h, "app-2", &[(NOW - 20, "WARN slow request"), (NOW - 10, "ERROR timeout talking to db")]).await;
-    put(h, "db", &[(NOW - 25, r#"{"level":"error","latency":250}"#), (NOW - 5, r#"{"level":"info","latency":5}"#)]).await;
+    put(
+        h,
+        "app-1",
+        &[(NOW - 30, "ERROR disk full"), (NOW - 10, "INFO started")],
+    )
+    .await;
+    put(
+        h,
+        "app-2",
+        &[
+            (NOW - 20, "WARN slow request"),
+            (NOW - 10, "ERROR timeout talking to db"),
+        ],
+    )
+    .await;
+    put(
+        h,
+        "db",
+        &[
+            (NOW - 25, r#"{"level":"error","latency":250}"#),
+            (NOW - 5, r#"{"level":"info","latency":5}"#),
+        ],
+    )
+    .await;
 }
 
-async fn filter(h: &Harness, f: impl FnOnce(aws_sdk_cloudwatchlogs::operation::filter_log_events::builders::FilterLogEventsFluentBuilder) -> aws_sdk_cloudwatchlogs::operation::filter_log_events::builders::FilterLogEventsFluentBuilder) -> Vec<String> {
-    let out = f(h.client.filter_log_events().log_group_name("g")).send().await.unwrap();
-    out.events().iter().map(|e| e.message().unwrap().to_owned()).collect()
+async fn filter(
+    h: &Harness,
+    f: impl FnOnce(aws_sdk_cloudwatchlogs::operation::filter_log_events::builders::FilterLogEventsFluentBuilder) -> aws_sdk_cloudwatchlogs::operation::filter_log_events::builders::FilterLogEventsFluentBuilder,
+) -> Vec<String> {
+    let out = f(h.client.filter_log_events().log_group_name("g"))
+        .send()
+        .await
+        .unwrap();
+    out.events()
+        .iter()
+        .map(|e| e.message().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn events_of_every_stream_come_in_timestamp_order_with_ids() {
     let h = start(TokenMode::Current).await;
     seed(&h).await;
-    let out = h.client.filter_log_events().log_group_name("g").send().await.unwrap();
+    let out = h
+        .client
+        .filter_log_events()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
     let got: Vec<(i64, String)> = out
         .events()
         .iter()
-        .map(|e| (e.timestamp().unwrap(), e.log_stream_name().unwrap().to_owned()))
+        .map(|e| {
+            (
+                e.timestamp().unwrap(),
+                e.log_stream_name().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -59,12 +104,30 @@ async fn events_of_every_stream_come_in_timestamp_order_with_ids() {
 async fn term_patterns() {
     let h = start(TokenMode::Current).await;
     seed(&h).await;
-    assert_eq!(filter(&h, |b| b.filter_pattern("ERROR")).await, ["ERROR disk full", "ERROR timeout talking to db"]);
-    assert_eq!(filter(&h, |b| b.filter_pattern("ERROR -disk")).await, ["ERROR timeout talking to db"]);
-    assert_eq!(filter(&h, |b| b.filter_pattern("\"slow request\"")).await, ["WARN slow request"]);
-    assert_eq!(filter(&h, |b| b.filter_pattern("?WARN ?INFO")).await, ["WARN slow request", "INFO started"]);
-    assert_eq!(filter(&h, |b| b.filter_pattern("{ $.latency > 100 }")).await, [r#"{"level":"error","latency":250}"#]);
-    assert_eq!(filter(&h, |b| b.filter_pattern(r#"{ $.level = "info" }"#)).await, [r#"{"level":"info","latency":5}"#]);
+    assert_eq!(
+        filter(&h, |b| b.filter_pattern("ERROR")).await,
+        ["ERROR disk full", "ERROR timeout talking to db"]
+    );
+    assert_eq!(
+        filter(&h, |b| b.filter_pattern("ERROR -disk")).await,
+        ["ERROR timeout talking to db"]
+    );
+    assert_eq!(
+        filter(&h, |b| b.filter_pattern("\"slow request\"")).await,
+        ["WARN slow request"]
+    );
+    assert_eq!(
+        filter(&h, |b| b.filter_pattern("?WARN ?INFO")).await,
+        ["WARN slow request", "INFO started"]
+    );
+    assert_eq!(
+        filter(&h, |b| b.filter_pattern("{ $.latency > 100 }")).await,
+        [r#"{"level":"error","latency":250}"#]
+    );
+    assert_eq!(
+        filter(&h, |b| b.filter_pattern(r#"{ $.level = "info" }"#)).await,
+        [r#"{"level":"info","latency":5}"#]
+    );
 }
 
 #[tokio::test]
@@ -72,7 +135,10 @@ async fn stream_selection_and_time_range() {
     let h = start(TokenMode::Current).await;
     seed(&h).await;
     assert_eq!(filter(&h, |b| b.log_stream_names("db")).await.len(), 2);
-    assert_eq!(filter(&h, |b| b.log_stream_name_prefix("app-")).await.len(), 4);
+    assert_eq!(
+        filter(&h, |b| b.log_stream_name_prefix("app-")).await.len(),
+        4
+    );
     assert_eq!(
         filter(&h, |b| b.start_time(NOW - 25).end_time(NOW - 10)).await,
         [r#"{"level":"error","latency":250}"#, "WARN slow request"]
@@ -125,7 +191,11 @@ async fn paging_with_next_token_returns_everything_once() {
             .send()
             .await
             .unwrap();
-        all.extend(out.events().iter().map(|e| e.event_id().unwrap().to_owned()));
+        all.extend(
+            out.events()
+                .iter()
+                .map(|e| e.event_id().unwrap().to_owned()),
+        );
         token = out.next_token().map(str::to_owned);
         if token.is_none() {
             break;

@@ -7,15 +7,24 @@ use mock_server::TokenMode;
 
 async fn seed(h: &Harness, n: i64) {
     create_stream(&h.client, "g", "s").await;
-    let mut req = h.client.put_log_events().log_group_name("g").log_stream_name("s");
+    let mut req = h
+        .client
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name("s");
     for i in 0..n {
         req = req.log_events(event(NOW - 1000 + i, &format!("m{i}")));
     }
     req.send().await.unwrap();
 }
 
-fn msgs(out: &aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput) -> Vec<String> {
-    out.events().iter().map(|e| e.message().unwrap().to_owned()).collect()
+fn msgs(
+    out: &aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput,
+) -> Vec<String> {
+    out.events()
+        .iter()
+        .map(|e| e.message().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -46,7 +55,10 @@ async fn default_reads_from_the_tail_and_head_reads_from_the_start() {
     let e = &head.events()[0];
     assert_eq!(e.timestamp(), Some(NOW - 1000));
     assert_eq!(e.ingestion_time(), Some(NOW));
-    for t in [head.next_forward_token().unwrap(), head.next_backward_token().unwrap()] {
+    for t in [
+        head.next_forward_token().unwrap(),
+        head.next_backward_token().unwrap(),
+    ] {
         assert!(t.starts_with("f/") || t.starts_with("b/"));
         assert!(t.ends_with("/s"));
         assert_eq!(t.len(), 2 + 56 + 2);
@@ -155,7 +167,10 @@ async fn errors() {
         .unwrap_err()
         .into_service_error();
     assert!(err.is_resource_not_found_exception());
-    assert_eq!(err.meta().message(), Some("The specified log stream does not exist."));
+    assert_eq!(
+        err.meta().message(),
+        Some("The specified log stream does not exist.")
+    );
     let err = h
         .client
         .get_log_events()
@@ -165,7 +180,10 @@ async fn errors() {
         .await
         .unwrap_err()
         .into_service_error();
-    assert_eq!(err.meta().message(), Some("The specified log group does not exist."));
+    assert_eq!(
+        err.meta().message(),
+        Some("The specified log group does not exist.")
+    );
     for bad in [0, 10_001] {
         let err = h
             .client

@@ -7,6 +7,7 @@ use common::{create_stream, event, start, NOW};
 use mock_server::TokenMode;
 
 #[tokio::test]
+#[allow(deprecated)] // storedBytes of streams is deprecated; the mock must still send AWS's 0.
 async fn a_new_stream_has_only_the_fields_aws_fills() {
     let h = start(TokenMode::Current).await;
     create_stream(&h.client, "g", "s").await;
@@ -33,6 +34,7 @@ async fn a_new_stream_has_only_the_fields_aws_fills() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // storedBytes of streams is deprecated; the mock must still send AWS's 0.
 async fn after_a_put_the_event_fields_are_filled() {
     let h = start(TokenMode::Current).await;
     create_stream(&h.client, "g", "s").await;
@@ -74,7 +76,10 @@ async fn create_and_delete_errors() {
         .unwrap_err()
         .into_service_error();
     assert!(err.is_resource_not_found_exception());
-    assert_eq!(err.meta().message(), Some("The specified log group does not exist."));
+    assert_eq!(
+        err.meta().message(),
+        Some("The specified log group does not exist.")
+    );
 
     create_stream(&h.client, "g", "s").await;
     let err = h
@@ -87,7 +92,10 @@ async fn create_and_delete_errors() {
         .unwrap_err()
         .into_service_error();
     assert!(err.is_resource_already_exists_exception());
-    assert_eq!(err.meta().message(), Some("The specified log stream already exists"));
+    assert_eq!(
+        err.meta().message(),
+        Some("The specified log stream already exists")
+    );
 
     let err = h
         .client
@@ -121,10 +129,19 @@ async fn create_and_delete_errors() {
         .unwrap_err()
         .into_service_error();
     assert!(err.is_resource_not_found_exception());
-    assert_eq!(err.meta().message(), Some("The specified log stream does not exist."));
+    assert_eq!(
+        err.meta().message(),
+        Some("The specified log stream does not exist.")
+    );
 }
 
-async fn names(h: &common::Harness, order: Option<OrderBy>, descending: bool, prefix: Option<&str>, limit: i32) -> Vec<String> {
+async fn names(
+    h: &common::Harness,
+    order: Option<OrderBy>,
+    descending: bool,
+    prefix: Option<&str>,
+    limit: i32,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..20 {
@@ -141,7 +158,11 @@ async fn names(h: &common::Harness, order: Option<OrderBy>, descending: bool, pr
             .await
             .unwrap();
         assert!(page.log_streams().len() <= limit as usize);
-        out.extend(page.log_streams().iter().map(|s| s.log_stream_name().unwrap().to_owned()));
+        out.extend(
+            page.log_streams()
+                .iter()
+                .map(|s| s.log_stream_name().unwrap().to_owned()),
+        );
         token = page.next_token().map(str::to_owned);
         if token.is_none() {
             return out;

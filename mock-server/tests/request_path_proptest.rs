@@ -14,15 +14,28 @@ use serde_json::{json, Value};
 const NOW: i64 = 1_700_000_000_000;
 
 fn template(op: &str) -> Value {
-    let events = json!([{"timestamp": NOW, "message": "a"}, {"timestamp": NOW + 1, "message": "b"}]);
+    let events =
+        json!([{"timestamp": NOW, "message": "a"}, {"timestamp": NOW + 1, "message": "b"}]);
     match op {
-        "PutLogEvents" => json!({"logGroupName": "g", "logStreamName": "s", "logEvents": events, "sequenceToken": "49"}),
-        "GetLogEvents" => json!({"logGroupName": "g", "logStreamName": "s", "startFromHead": true, "limit": 5, "nextToken": "f/1/s"}),
-        "FilterLogEvents" => json!({"logGroupName": "g", "logStreamNames": ["s"], "filterPattern": "{ $.a = 1 }", "limit": 5, "startTime": 0, "endTime": NOW}),
-        "DescribeLogStreams" => json!({"logGroupName": "g", "orderBy": "LastEventTime", "descending": true, "limit": 5}),
-        "DescribeLogGroups" => json!({"logGroupNamePrefix": "g", "limit": 5, "nextToken": "dlg/67"}),
+        "PutLogEvents" => {
+            json!({"logGroupName": "g", "logStreamName": "s", "logEvents": events, "sequenceToken": "49"})
+        }
+        "GetLogEvents" => {
+            json!({"logGroupName": "g", "logStreamName": "s", "startFromHead": true, "limit": 5, "nextToken": "f/1/s"})
+        }
+        "FilterLogEvents" => {
+            json!({"logGroupName": "g", "logStreamNames": ["s"], "filterPattern": "{ $.a = 1 }", "limit": 5, "startTime": 0, "endTime": NOW})
+        }
+        "DescribeLogStreams" => {
+            json!({"logGroupName": "g", "orderBy": "LastEventTime", "descending": true, "limit": 5})
+        }
+        "DescribeLogGroups" => {
+            json!({"logGroupNamePrefix": "g", "limit": 5, "nextToken": "dlg/67"})
+        }
         "PutRetentionPolicy" => json!({"logGroupName": "g", "retentionInDays": 7}),
-        "TagResource" | "UntagResource" | "ListTagsForResource" => json!({"resourceArn": "arn:aws:logs:us-east-1:123456789012:log-group:g", "tags": {"k": "v"}, "tagKeys": ["k"]}),
+        "TagResource" | "UntagResource" | "ListTagsForResource" => {
+            json!({"resourceArn": "arn:aws:logs:us-east-1:123456789012:log-group:g", "tags": {"k": "v"}, "tagKeys": ["k"]})
+        }
         "TagLogGroup" | "UntagLogGroup" => json!({"logGroupName": "g", "tags": {"k": "v"}}),
         _ => json!({"logGroupName": "g", "logStreamName": "s"}),
     }
@@ -33,10 +46,13 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         ".{0,20}".prop_map(Value::from),
         Just(Value::from("")),
-        Just(Value::from("f/37000000000000000000000000000000000000000000000000000001/s")),
+        Just(Value::from(
+            "f/37000000000000000000000000000000000000000000000000000001/s"
+        )),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -72,7 +88,9 @@ fn mutate(op: &str, mutations: &[Mutation]) -> Vec<u8> {
     let mut value = template(op);
     let mut bytes_ops = Vec::new();
     for m in mutations {
-        let Some(obj) = value.as_object_mut() else { break };
+        let Some(obj) = value.as_object_mut() else {
+            break;
+        };
         let keys: Vec<String> = obj.keys().cloned().collect();
         match m {
             Mutation::Replace(i, v) if !keys.is_empty() => {
@@ -130,7 +148,11 @@ fn target_with(random: &'static str) -> impl Strategy<Value = Option<String>> {
 
 /// Checks that an answer is what an AWS SDK can parse.
 fn assert_well_formed(resp: &ApiResponse) {
-    assert!(matches!(resp.status, 200 | 400 | 413 | 503), "status {}", resp.status);
+    assert!(
+        matches!(resp.status, 200 | 400 | 413 | 503),
+        "status {}",
+        resp.status
+    );
     let value: Value = serde_json::from_str(&resp.body).expect("body is JSON");
     let obj = value.as_object().expect("body is an object");
     match resp.error_type {
@@ -140,13 +162,18 @@ fn assert_well_formed(resp: &ApiResponse) {
         }
         Some(t) => {
             assert_ne!(resp.status, 200);
-            assert!(resp.body.starts_with(&format!("{{\"__type\":\"{t}\"")), "{}", resp.body);
+            assert!(
+                resp.body.starts_with(&format!("{{\"__type\":\"{t}\"")),
+                "{}",
+                resp.body
+            );
             assert!(!t.contains('#') && !t.is_empty());
             if obj.contains_key("message") {
                 let message_at = resp.body.rfind("\"message\":").unwrap();
                 // `message` is the last member: nothing but its string value follows.
-                let rest: Value = serde_json::from_str(&resp.body[message_at + 10..resp.body.len() - 1])
-                    .expect("message is the last member");
+                let rest: Value =
+                    serde_json::from_str(&resp.body[message_at + 10..resp.body.len() - 1])
+                        .expect("message is the last member");
                 assert!(rest.is_string());
             }
         }
@@ -156,11 +183,27 @@ fn assert_well_formed(resp: &ApiResponse) {
 fn state(mode: TokenMode) -> &'static State {
     static CURRENT: OnceLock<State> = OnceLock::new();
     static STRICT: OnceLock<State> = OnceLock::new();
-    let cell = if mode == TokenMode::Strict { &STRICT } else { &CURRENT };
+    let cell = if mode == TokenMode::Strict {
+        &STRICT
+    } else {
+        &CURRENT
+    };
     cell.get_or_init(|| {
-        let s = State::new(Config { token_mode: mode, ..Config::default() });
-        s.decide(&ApiRequest::json("CreateLogGroup", json!({"logGroupName": "g"})), NOW);
-        s.decide(&ApiRequest::json("CreateLogStream", json!({"logGroupName": "g", "logStreamName": "s"})), NOW);
+        let s = State::new(Config {
+            token_mode: mode,
+            ..Config::default()
+        });
+        s.decide(
+            &ApiRequest::json("CreateLogGroup", json!({"logGroupName": "g"})),
+            NOW,
+        );
+        s.decide(
+            &ApiRequest::json(
+                "CreateLogStream",
+                json!({"logGroupName": "g", "logStreamName": "s"}),
+            ),
+            NOW,
+        );
         s
     })
 }

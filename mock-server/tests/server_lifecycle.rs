@@ -11,9 +11,14 @@ async fn binds_loopback_on_a_free_port_and_stops_on_shutdown() {
     let addr = server.local_addr();
     assert!(addr.ip().is_loopback());
     assert_ne!(addr.port(), 0);
-    assert_eq!(server.endpoint(), format!("http://127.0.0.1:{}", addr.port()));
+    assert_eq!(
+        server.endpoint(),
+        format!("http://127.0.0.1:{}", addr.port())
+    );
     assert_eq!(server.uri(), server.endpoint());
-    let r = raw_http(addr, "GET", "/_mock/health", &[], b"").await.unwrap();
+    let r = raw_http(addr, "GET", "/_mock/health", &[], b"")
+        .await
+        .unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), serde_json::json!({"status": "ok"}));
     server.shutdown().await.unwrap();
@@ -54,24 +59,46 @@ async fn admin_events_lists_a_stream_in_order() {
     let h = start(TokenMode::Current).await;
     let addr = h.server.local_addr();
     api_call(addr, "CreateLogGroup", r#"{"logGroupName":"/a/b"}"#).await;
-    api_call(addr, "CreateLogStream", r#"{"logGroupName":"/a/b","logStreamName":"s 1"}"#).await;
+    api_call(
+        addr,
+        "CreateLogStream",
+        r#"{"logGroupName":"/a/b","logStreamName":"s 1"}"#,
+    )
+    .await;
     api_call(
         addr,
         "PutLogEvents",
         r#"{"logGroupName":"/a/b","logStreamName":"s 1","logEvents":[{"timestamp":1699999999000,"message":"x"},{"timestamp":1699999999001,"message":"y"}]}"#,
     )
     .await;
-    let r = raw_http(addr, "GET", "/_mock/events?logGroupName=%2Fa%2Fb&logStreamName=s%201", &[], b"")
-        .await
-        .unwrap();
+    let r = raw_http(
+        addr,
+        "GET",
+        "/_mock/events?logGroupName=%2Fa%2Fb&logStreamName=s%201",
+        &[],
+        b"",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 200);
     let events = r.json()["events"].as_array().unwrap().clone();
-    let msgs: Vec<&str> = events.iter().map(|e| e["message"].as_str().unwrap()).collect();
+    let msgs: Vec<&str> = events
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
     assert_eq!(msgs, ["x", "y"]);
-    let r = raw_http(addr, "GET", "/_mock/events?logGroupName=%2Fa%2Fb&logStreamName=nope", &[], b"")
+    let r = raw_http(
+        addr,
+        "GET",
+        "/_mock/events?logGroupName=%2Fa%2Fb&logStreamName=nope",
+        &[],
+        b"",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 404);
+    let r = raw_http(addr, "GET", "/_mock/events", &[], b"")
         .await
         .unwrap();
-    assert_eq!(r.status, 404);
-    let r = raw_http(addr, "GET", "/_mock/events", &[], b"").await.unwrap();
     assert_eq!(r.status, 400);
 }

@@ -11,9 +11,14 @@ async fn any_token_or_none_is_accepted_and_a_56_digit_token_comes_back() {
     let h = start(TokenMode::Current).await;
     create_stream(&h.client, "g", "s").await;
     let mut last = String::new();
-    for (i, token) in [None, Some("garbage"), None, Some("49000000000000000000000000000000000000000000000000000001")]
-        .into_iter()
-        .enumerate()
+    for (i, token) in [
+        None,
+        Some("garbage"),
+        None,
+        Some("49000000000000000000000000000000000000000000000000000001"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let out = h
             .client
@@ -25,7 +30,10 @@ async fn any_token_or_none_is_accepted_and_a_56_digit_token_comes_back() {
             .send()
             .await
             .expect("tokens are ignored");
-        let t = out.next_sequence_token().expect("still returned").to_owned();
+        let t = out
+            .next_sequence_token()
+            .expect("still returned")
+            .to_owned();
         assert_eq!(t.len(), 56);
         assert!(t > last);
         last = t;
@@ -37,7 +45,10 @@ async fn any_token_or_none_is_accepted_and_a_56_digit_token_comes_back() {
         .send()
         .await
         .unwrap();
-    assert_eq!(out.log_streams()[0].upload_sequence_token(), Some(last.as_str()));
+    assert_eq!(
+        out.log_streams()[0].upload_sequence_token(),
+        Some(last.as_str())
+    );
 }
 
 #[tokio::test]

@@ -48,7 +48,10 @@ async fn first_put_needs_no_token_and_later_puts_need_the_returned_one() {
         .send()
         .await
         .unwrap();
-    assert_eq!(out.log_streams()[0].upload_sequence_token(), Some(t3.as_str()));
+    assert_eq!(
+        out.log_streams()[0].upload_sequence_token(),
+        Some(t3.as_str())
+    );
 }
 
 #[tokio::test]
@@ -63,7 +66,10 @@ async fn a_missing_token_on_a_used_stream_is_invalid_with_the_expected_one() {
     assert_eq!(e.expected_sequence_token(), Some(t1.as_str()));
     assert_eq!(
         e.message(),
-        Some(format!("The given sequenceToken is invalid. The next expected sequenceToken is: {t1}").as_str())
+        Some(
+            format!("The given sequenceToken is invalid. The next expected sequenceToken is: {t1}")
+                .as_str()
+        )
     );
     // Retrying with the expected token works.
     put(&h, e.expected_sequence_token(), &["b"]).await.unwrap();
@@ -161,7 +167,9 @@ async fn a_batch_with_every_event_rejected_returns_no_token_and_keeps_the_stream
         .unwrap();
     assert_eq!(out.next_sequence_token(), None);
     assert_eq!(
-        out.rejected_log_events_info().unwrap().too_old_log_event_end_index(),
+        out.rejected_log_events_info()
+            .unwrap()
+            .too_old_log_event_end_index(),
         Some(1)
     );
     // The stream still expects no token.
