@@ -206,3 +206,44 @@ fn several_sequential_writers_on_one_strict_stream_all_get_through_exactly_once(
         assert_eq!(own, expected.iter().collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn a_token_conflict_in_concurrent_mode_resends_that_batch_with_the_expected_token_only() {
+    let mut w = writer(WriterConfig {
+        token_mode: TokenMode::Concurrent { max_in_flight: 2 },
+        limits: Limits {
+            max_batch_events: 1,
+            ..Limits::default()
+        },
+        ..config()
+    });
+    w.push(Event::new(T0, "a"), T0).unwrap();
+    let d = drain(&mut w);
+    w.handle_response(
+        d.puts()[0].id,
+        Outcome::InvalidSequenceToken {
+            expected: Some("4955".into()),
+        },
+        T0,
+    );
+    let resend = drain(&mut w);
+    assert_eq!(put_of(resend.puts()[0]).1, Some("4955"));
+    w.push(Event::new(T0, "b"), T0).unwrap();
+    let next = drain(&mut w);
+    assert_eq!(put_of(next.puts()[0]).1, None, "other batches still carry no token");
+}
+
+#[test]
+fn no_linger_deadline_while_the_only_slot_is_busy() {
+    let mut w = writer(WriterConfig {
+        linger_ms: 100,
+        ..config()
+    });
+    w.push(Event::new(T0, "a"), T0).unwrap();
+    w.handle_timeout(T0.plus_ms(100));
+    assert_eq!(drain(&mut w).puts().len(), 1);
+    w.push(Event::new(T0, "b"), T0.plus_ms(100)).unwrap();
+    assert_eq!(w.poll_timeout(), None, "the answer, not a timer, frees the slot");
+    w.handle_timeout(T0.plus_ms(10_000));
+    assert!(drain(&mut w).puts().is_empty(), "still one in flight");
+}
