@@ -64,8 +64,6 @@ struct Provisioning {
     state: StepState,
     /// CreateLogGroup was already tried in this round, so a missing group again means failure.
     group_tried: bool,
-    /// Consecutive failed attempts of the current step, for its backoff.
-    failures: u32,
 }
 
 /// What the current creation step waits for.

@@ -36,7 +36,6 @@ impl StreamWriter {
                 reason: DeadlineReason::Backoff,
             },
             group_tried: false,
-            failures: 0,
         });
         self.issue_setup(first);
     }
@@ -67,9 +66,6 @@ impl StreamWriter {
         self.requests.push_back(Request { id, kind });
         self.in_flight.insert(id, InFlight::Setup(step));
         if let Gate::Provisioning(p) = &mut self.gate {
-            if p.step != step {
-                p.failures = 0;
-            }
             p.step = step;
             p.state = StepState::AwaitingResponse(id);
             if step == SetupStep::CreateGroup {
@@ -125,7 +121,6 @@ impl StreamWriter {
                 let failures = self.consecutive_failures;
                 let (delay, reason) = self.delay_for(cause, failures);
                 if let Gate::Provisioning(p) = &mut self.gate {
-                    p.failures += 1;
                     p.state = StepState::RetryAt {
                         at: self.now.plus_ms(delay),
                         reason,
