@@ -155,3 +155,26 @@ fn a_stream_that_stays_missing_does_not_loop_forever() {
         }
     }));
 }
+
+#[test]
+fn a_recreated_stream_is_written_without_the_old_token() {
+    let mut w = writer(config());
+    w.push(Event::new(T0, "a"), T0).unwrap();
+    let put = drain(&mut w).puts()[0].clone();
+    w.handle_response(put.id, Outcome::accepted(Some("4911".into())), T0);
+    // The stream is deleted behind our back.
+    w.push(Event::new(T0, "b"), T0).unwrap();
+    let put = drain(&mut w).puts()[0].clone();
+    assert_eq!(put_of(&put).1, Some("4911"));
+    w.handle_response(
+        put.id,
+        Outcome::ResourceNotFound {
+            what: Missing::LogStream,
+        },
+        T0,
+    );
+    let create = drain(&mut w).requests[0].clone();
+    w.handle_response(create.id, Outcome::Created, T0);
+    let d = drain(&mut w);
+    assert_eq!(put_of(d.puts()[0]).1, None);
+}

@@ -230,7 +230,11 @@ fn a_token_conflict_in_concurrent_mode_resends_that_batch_with_the_expected_toke
     assert_eq!(put_of(resend.puts()[0]).1, Some("4955"));
     w.push(Event::new(T0, "b"), T0).unwrap();
     let next = drain(&mut w);
-    assert_eq!(put_of(next.puts()[0]).1, None, "other batches still carry no token");
+    assert_eq!(
+        put_of(next.puts()[0]).1,
+        None,
+        "other batches still carry no token"
+    );
 }
 
 #[test]
@@ -243,7 +247,11 @@ fn no_linger_deadline_while_the_only_slot_is_busy() {
     w.handle_timeout(T0.plus_ms(100));
     assert_eq!(drain(&mut w).puts().len(), 1);
     w.push(Event::new(T0, "b"), T0.plus_ms(100)).unwrap();
-    assert_eq!(w.poll_timeout(), None, "the answer, not a timer, frees the slot");
+    assert_eq!(
+        w.poll_timeout(),
+        None,
+        "the answer, not a timer, frees the slot"
+    );
     w.handle_timeout(T0.plus_ms(10_000));
     assert!(drain(&mut w).puts().is_empty(), "still one in flight");
 }

@@ -142,6 +142,9 @@ impl StreamWriter {
             }
             (SetupStep::CreateStream, Class::Success { .. }) => {
                 self.on_success();
+                // A new, empty stream expects no token: a token from its predecessor would only
+                // earn an InvalidSequenceToken round trip.
+                self.token = None;
                 self.reports.push_back(Report::ResourceCreated {
                     what: Missing::LogStream,
                 });
