@@ -52,6 +52,13 @@ pub struct Config {
     pub account_id: String,
     /// Service limits; the defaults are today's AWS values.
     pub limits: Limits,
+    /// Strict mode only: a put carrying the token that was superseded less than this many ms ago is
+    /// accepted too, as the legacy service sometimes let two racing puts through (CLOUDWATCH.md
+    /// §3.1). 0 (the default) makes the token a strict compare-and-swap: exactly one racer wins.
+    pub legacy_race_window_ms: u64,
+    /// GetLogEvents and FilterLogEvents do not show events ingested less than this many ms ago, as
+    /// the real service's reads are eventually consistent. 0 (the default) shows them at once.
+    pub visibility_delay_ms: u64,
     /// Request-rate quotas: a preset (`aws`, `legacy`, `off`) and per-operation overrides.
     pub throttle: crate::throttle::ThrottleConfig,
     /// The fault plan in force at start: a preset and/or rules, and the seed.
@@ -69,6 +76,8 @@ impl Default for Config {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             limits: Limits::default(),
+            legacy_race_window_ms: 0,
+            visibility_delay_ms: 0,
             throttle: crate::throttle::ThrottleConfig::default(),
             faults: crate::faults::FaultsConfig::default(),
             state: crate::state_file::StateConfig::default(),
@@ -89,6 +98,9 @@ pub struct Limits {
     /// Largest HTTP request body the mock reads; larger bodies are refused before buffering.
     /// JSON escaping can make a legal 1 MiB batch several times larger on the wire, hence the margin.
     pub max_body_bytes: usize,
+    /// Most message bytes the whole store keeps; puts past it are refused with
+    /// `ServiceQuotaExceededException` (a code no SDK retries). `None` (the default): no cap.
+    pub max_stored_bytes: Option<u64>,
 }
 
 impl Default for Limits {
@@ -98,6 +110,7 @@ impl Default for Limits {
             max_batch_bytes: 1_048_576,
             max_batch_events: 10_000,
             max_body_bytes: 8 * 1024 * 1024,
+            max_stored_bytes: None,
         }
     }
 }

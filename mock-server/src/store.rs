@@ -56,6 +56,8 @@ pub struct StreamState {
     pub accepted_puts: u64,
     /// The last accepted batch (strict mode's replay detection).
     pub last_batch: Option<AcceptedBatch>,
+    /// The token the last accepted put superseded and when (strict mode's race window).
+    pub superseded_token: Option<(String, i64)>,
     /// Sum of the stored messages' UTF-8 bytes.
     pub stored_bytes: u64,
 }
@@ -172,6 +174,7 @@ pub struct Store {
     groups: RwLock<BTreeMap<String, Arc<LogGroup>>>,
     next_stream_id: AtomicU64,
     next_event_seq: AtomicU64,
+    stored_bytes: AtomicU64,
 }
 
 impl Store {
@@ -211,10 +214,12 @@ impl Store {
 
     /// Deletes a group and everything in it.
     pub fn delete_group(&self, name: &str) -> Result<(), ApiError> {
-        self.groups_write()
+        let group = self
+            .groups_write()
             .remove(name)
-            .map(|_| ())
-            .ok_or_else(ApiError::group_not_found)
+            .ok_or_else(ApiError::group_not_found)?;
+        self.release_bytes(group.stored_bytes());
+        Ok(())
     }
 
     /// The group called `name`.
@@ -262,11 +267,46 @@ impl Store {
 
     /// Deletes a stream of `group`.
     pub fn delete_stream(&self, group: &LogGroup, name: &str) -> Result<(), ApiError> {
-        group
+        let stream = group
             .streams_write()
             .remove(name)
-            .map(|_| ())
-            .ok_or_else(ApiError::stream_not_found)
+            .ok_or_else(ApiError::stream_not_found)?;
+        self.release_bytes(stream.lock().stored_bytes);
+        Ok(())
+    }
+
+    /// Counts `bytes` more message bytes against `cap`; `false` (and nothing counted) when they
+    /// would exceed it.
+    pub fn reserve_bytes(&self, bytes: u64, cap: Option<u64>) -> bool {
+        let Some(cap) = cap else {
+            self.stored_bytes.fetch_add(bytes, Ordering::Relaxed);
+            return true;
+        };
+        self.stored_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(bytes).filter(|total| *total <= cap)
+            })
+            .is_ok()
+    }
+
+    /// Recomputes the store-wide byte count from the streams (after events were restored through
+    /// [`LogStream::lock`] rather than stored by puts).
+    pub fn recount_stored_bytes(&self) {
+        let total = self.groups().iter().map(|g| g.stored_bytes()).sum();
+        self.stored_bytes.store(total, Ordering::Relaxed);
+    }
+
+    /// Message bytes held by the whole store.
+    pub fn total_stored_bytes(&self) -> u64 {
+        self.stored_bytes.load(Ordering::Relaxed)
+    }
+
+    fn release_bytes(&self, bytes: u64) {
+        let _ = self
+            .stored_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_sub(bytes))
+            });
     }
 
     /// Re-creates a stream with a known `id` (restoring a saved state), so that tokens issued
@@ -306,6 +346,7 @@ impl Store {
     /// Removes every group.
     pub fn clear(&self) {
         self.groups_write().clear();
+        self.stored_bytes.store(0, Ordering::Relaxed);
     }
 }
 

@@ -62,6 +62,17 @@ struct Args {
     /// How often to save the state file while running, in milliseconds [default: 30000].
     #[arg(long, value_name = "MS")]
     state_save_interval_ms: Option<u64>,
+    /// Strict mode: accept a put whose token was superseded less than this many ms ago, as the
+    /// legacy service sometimes did for racing writers [default: 0, exactly one racer wins].
+    #[arg(long, value_name = "MS")]
+    legacy_race_window_ms: Option<u64>,
+    /// Hide events from GetLogEvents/FilterLogEvents for this many ms after ingestion
+    /// (eventual consistency) [default: 0].
+    #[arg(long, value_name = "MS")]
+    visibility_delay_ms: Option<u64>,
+    /// Refuse puts once the store holds this many message bytes [default: no cap].
+    #[arg(long, value_name = "BYTES")]
+    max_stored_bytes: Option<u64>,
     /// Log output format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -85,6 +96,15 @@ impl Args {
                 TokenModeArg::Current => TokenMode::Current,
                 TokenModeArg::Strict => TokenMode::Strict,
             };
+        }
+        if let Some(ms) = self.legacy_race_window_ms {
+            config.legacy_race_window_ms = ms;
+        }
+        if let Some(ms) = self.visibility_delay_ms {
+            config.visibility_delay_ms = ms;
+        }
+        if let Some(bytes) = self.max_stored_bytes {
+            config.limits.max_stored_bytes = Some(bytes);
         }
         if let Some(region) = self.region {
             config.region = region;

@@ -92,6 +92,9 @@ pub(super) fn filter_log_events(ctx: &Ctx<'_>) -> OpResult {
     let limit = limit.map_or(MAX_EVENTS, |l| usize::try_from(l).unwrap_or(MAX_EVENTS));
     let group = ctx.state.store.require_group(group)?;
 
+    let visible_until = ctx
+        .now
+        .saturating_sub(i64::try_from(ctx.state.config.visibility_delay_ms).unwrap_or(i64::MAX));
     let mut found: Vec<(Key, String, String)> = Vec::new();
     for stream in group.streams() {
         let selected = match (&stream_names, prefix) {
@@ -108,6 +111,7 @@ pub(super) fn filter_log_events(ctx: &Ctx<'_>) -> OpResult {
             if start.is_some_and(|s| e.timestamp < s)
                 || end.is_some_and(|en| e.timestamp >= en)
                 || after.is_some_and(|a| key <= a)
+                || e.ingestion_time > visible_until
                 || !matcher.matches(&e.message)
             {
                 continue;

@@ -62,8 +62,13 @@ pub(super) fn get_log_events(ctx: &Ctx<'_>) -> OpResult {
     let position = usize::try_from(position)
         .unwrap_or(usize::MAX)
         .min(events.len());
+    let visible_until = ctx
+        .now
+        .saturating_sub(i64::try_from(ctx.state.config.visibility_delay_ms).unwrap_or(i64::MAX));
     let in_window = |e: &StoredEvent| {
-        start.is_none_or(|s| e.timestamp >= s) && end.is_none_or(|en| e.timestamp < en)
+        start.is_none_or(|s| e.timestamp >= s)
+            && end.is_none_or(|en| e.timestamp < en)
+            && e.ingestion_time <= visible_until
     };
 
     let mut picked: Vec<usize> = Vec::new();

@@ -205,11 +205,35 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
                     && b.messages.len() == events.len()
                     && b.messages.iter().zip(&events).all(|(a, e)| a == e.message)
             });
-            return Err(match (&expected, replay) {
-                (Some(exp), true) => ApiError::data_already_accepted(exp),
-                _ => ApiError::invalid_sequence_token(expected.as_deref()),
-            });
+            let window = i64::try_from(ctx.state.config.legacy_race_window_ms).unwrap_or(i64::MAX);
+            let raced_in_window = !replay
+                && window > 0
+                && state
+                    .superseded_token
+                    .as_ref()
+                    .is_some_and(|(t, at)| token == Some(t.as_str()) && ctx.now - at < window);
+            if !raced_in_window {
+                return Err(match (&expected, replay) {
+                    (Some(exp), true) => ApiError::data_already_accepted(exp),
+                    _ => ApiError::invalid_sequence_token(expected.as_deref()),
+                });
+            }
         }
+    }
+
+    let stored_bytes: u64 = events[valid.clone()]
+        .iter()
+        .map(|e| e.message.len() as u64)
+        .sum();
+    let cap = limits.max_stored_bytes;
+    if !ctx.state.store.reserve_bytes(stored_bytes, cap) {
+        return Err(ApiError::client(
+            "ServiceQuotaExceededException",
+            format!(
+                "cwlogs-mock stores at most {} bytes of messages; delete log groups or streams to make room",
+                cap.unwrap_or_default()
+            ),
+        ));
     }
 
     let stored = valid.len();
@@ -231,6 +255,12 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
     // (CLOUDWATCH.md §3.1); today's AWS always answers with one.
     let advance = stored > 0 || !strict;
     if advance {
+        if strict && state.accepted_puts > 0 {
+            state.superseded_token = Some((
+                tokens::sequence_token(stream.id, state.accepted_puts),
+                ctx.now,
+            ));
+        }
         state.accepted_puts += 1;
         if strict {
             state.last_batch = Some(AcceptedBatch {
