@@ -24,7 +24,9 @@ pub enum Report {
         /// Whether the writer decided it without sending, or the service said so.
         by: Rejector,
     },
-    /// Terminal: the writer gave up on these events.
+    /// Terminal: the writer gave up on these events. If they were reported as
+    /// [`PossibleDuplicate`](Report::PossibleDuplicate) before, an attempt whose answer was lost may
+    /// still have stored them.
     Dropped {
         /// The events.
         ids: Vec<EventId>,

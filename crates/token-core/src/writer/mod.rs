@@ -396,3 +396,17 @@ impl StreamWriter {
         first
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_can_move_to_another_thread() {
+        // Drivers keep writers inside async tasks that may migrate between threads.
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<StreamWriter>();
+        assert_send_sync::<Request>();
+        assert_send_sync::<Report>();
+    }
+}
