@@ -174,3 +174,34 @@ async fn a_missing_file_is_a_first_run() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn restored_events_count_against_max_stored_bytes() {
+    let dir = TempDir::new("quota");
+    let path = dir.file();
+    let with_cap = || {
+        let mut c = config(&path, 3_600_000);
+        c.limits.max_stored_bytes = Some(10);
+        c
+    };
+    let first = start(with_cap()).await;
+    create_stream(&first.endpoint(), "g", "s").await;
+    let token = put(&first, None, "12345678").await;
+    first.shutdown().await.expect("clean shutdown");
+
+    let second = start(with_cap()).await;
+    let err = plain_client(&second.endpoint())
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .set_sequence_token(token)
+        .log_events(event(now_ms(), "12345"))
+        .send()
+        .await
+        .expect_err("8 restored bytes + 5 new ones exceed the cap of 10");
+    assert_eq!(code(&err).as_deref(), Some("ServiceQuotaExceededException"));
+    assert_eq!(
+        stored_messages(second.local_addr(), "g", "s").await,
+        ["12345678"]
+    );
+}

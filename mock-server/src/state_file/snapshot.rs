@@ -2,7 +2,8 @@
 //!
 //! A snapshot copies one stream at a time under that stream's lock, so taking it never stops
 //! writers on other streams; it is consistent per stream, which is all a restart needs (the
-//! service itself gives no cross-stream ordering).
+//! service itself gives no cross-stream ordering). The legacy race window's memory of the token a
+//! put just replaced is not saved: a restart closes every open window.
 
 use std::collections::BTreeMap;
 
@@ -189,6 +190,9 @@ impl StoreSnapshot {
         if let Some(m) = max_seq {
             store.advance_event_seq(m + 1);
         }
+        // Events went in through the stream locks, not through puts: the store-wide byte count
+        // behind `max_stored_bytes` must be rebuilt from them.
+        store.recount_stored_bytes();
         Ok(())
     }
 }
