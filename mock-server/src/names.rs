@@ -64,7 +64,10 @@ pub fn check_group_identifier(v: &mut Violations, member: &str, id: &str) {
 
 /// The rule beyond the model: groups may not start with `aws/` (any case), which AWS reserves.
 pub fn check_group_name_not_reserved(name: &str) -> Result<(), ApiError> {
-    if name.len() >= 4 && name[..4].eq_ignore_ascii_case("aws/") {
+    if name
+        .get(..4)
+        .is_some_and(|head| head.eq_ignore_ascii_case("aws/"))
+    {
         return Err(ApiError::invalid_parameter(
             "Log groups starting with AWS/ are reserved for AWS.",
         ));
@@ -144,6 +147,7 @@ mod tests {
         assert!(check_group_name_not_reserved("aws/lambda").is_err());
         assert!(check_group_name_not_reserved("AWS/x").is_err());
         assert!(check_group_name_not_reserved("/aws/lambda/f").is_ok());
+        assert!(check_group_name_not_reserved("é/aws").is_ok());
     }
 
     #[test]
