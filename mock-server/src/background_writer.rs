@@ -247,7 +247,11 @@ async fn run(
     status: Arc<Mutex<WriterStatus>>,
     appender: Arc<dyn StreamAppender>,
 ) {
-    let period = Duration::from_secs_f64(1.0 / spec.rate_per_sec);
+    // A rate so small that its period outlasts the run writes one event; capping the period keeps
+    // the arithmetic of the interval (and `Duration` itself) in range for any accepted rate.
+    let period = Duration::try_from_secs_f64(1.0 / spec.rate_per_sec)
+        .unwrap_or(Duration::MAX)
+        .min(Duration::from_millis(spec.duration_ms + 1));
     let end = tokio::time::Instant::now() + Duration::from_millis(spec.duration_ms);
     let mut ticks = tokio::time::interval(period);
     // A stalled runtime should not make the neighbour burst: it keeps its pace, as a real one would.
@@ -373,6 +377,15 @@ mod tests {
         // About 20 events; a loaded machine may manage fewer, never many more.
         assert!((1..=21).contains(&stored.len()), "{}", stored.len());
         assert_eq!(stored[0], "background writer 1 event 1");
+    }
+
+    #[tokio::test]
+    async fn a_tiny_rate_writes_once_and_finishes() {
+        let writers = BackgroundWriters::new();
+        let recorder = Arc::new(Recorder::default());
+        writers.start(spec(1e-300, 20), recorder.clone()).unwrap();
+        let done = wait_done(&writers).await;
+        assert_eq!((done.state, done.appended), (WriterState::Finished, 1));
     }
 
     #[tokio::test]

@@ -230,7 +230,11 @@ impl TokenBucket {
         } else if self.rate <= 0.0 {
             Some(Duration::from_secs(1))
         } else {
-            Some(Duration::from_secs_f64((1.0 - self.tokens) / self.rate))
+            // A tiny rate can make the wait longer than a Duration holds: saturate, never panic.
+            Some(
+                Duration::try_from_secs_f64((1.0 - self.tokens) / self.rate)
+                    .unwrap_or(Duration::MAX),
+            )
         }
     }
 
@@ -560,6 +564,14 @@ mod tests {
         bucket.try_take(Instant::now()).unwrap();
         bucket.try_take(Instant::now()).unwrap();
         assert!(bucket.try_take(Instant::now()).is_err());
+    }
+
+    #[test]
+    fn absurdly_small_rates_saturate_the_wait_instead_of_panicking() {
+        let mut bucket = TokenBucket::new(1e-300, Instant::now());
+        let now = Instant::now();
+        bucket.try_take(now).unwrap();
+        assert_eq!(bucket.try_take(now).unwrap_err(), Duration::MAX);
     }
 
     #[test]
