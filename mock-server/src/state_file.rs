@@ -29,6 +29,9 @@ pub const FORMAT: &str = "cwlogs-mock-state";
 /// The envelope version this build writes and reads.
 pub const VERSION: u32 = 1;
 
+/// Longest accepted save interval: one day.
+pub const MAX_SAVE_INTERVAL_MS: u64 = 86_400_000;
+
 /// The `[state]` section of the config file.
 ///
 /// ```toml
@@ -56,11 +59,12 @@ impl Default for StateConfig {
 }
 
 impl StateConfig {
-    /// Checks the interval: at least 10 ms, so that saving cannot starve the server.
+    /// Checks the interval: at least 10 ms, so that saving cannot starve the server, and at most a
+    /// day, which keeps the timer arithmetic far from overflow.
     pub fn validate(&self) -> Result<(), String> {
-        if self.save_interval_ms < 10 {
+        if !(10..=MAX_SAVE_INTERVAL_MS).contains(&self.save_interval_ms) {
             return Err(format!(
-                "save_interval_ms must be at least 10, got {}",
+                "save_interval_ms must be between 10 and {MAX_SAVE_INTERVAL_MS}, got {}",
                 self.save_interval_ms
             ));
         }
@@ -352,6 +356,18 @@ mod tests {
     }
 
     type State = Vec<(String, u64)>;
+
+    #[test]
+    fn save_intervals_are_bounded() {
+        let at = |ms| StateConfig {
+            file: None,
+            save_interval_ms: ms,
+        };
+        assert!(at(9).validate().unwrap_err().contains("between 10 and"));
+        assert!(at(u64::MAX).validate().is_err());
+        at(10).validate().unwrap();
+        StateConfig::default().validate().unwrap();
+    }
 
     #[test]
     fn a_missing_file_is_a_first_run_and_saves_round_trip() {
