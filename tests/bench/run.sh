@@ -109,7 +109,7 @@ $CARGO build --release --locked -p mock-server -p cwlogs-tests "${BINS[@]}"
 start_mock() {
     local port
     port=$(free_port)
-    "$REL/cwlogs-mock" --port "$port" >"$OUT/mock-$1.log" 2>&1 &
+    "$REL/cwlogs-mock" --port "$port" --throttle off >"$OUT/mock-$1.log" 2>&1 &
     MOCK_PID=$!
     PIDS+=("$MOCK_PID")
     MOCK_URL="http://127.0.0.1:$port"
