@@ -84,7 +84,8 @@ def render(d):
         "",
         f"- Date: {m.get('date', '?')}; commit `{m.get('commit', '?')}` (`+dirty`: uncommitted changes were built)",
         f"- Machine: {m.get('cores', '?')} cores ({m.get('cpu', '?')}), {m.get('memory', '?')} memory; "
-        "load generator and server on the same machine, loopback only",
+        "load generator and server on the same machine, loopback only; "
+        f"load average at the start {m.get('loadavg', '?')} (other work on the machine skews every figure)",
         f"- `{m.get('rustc', '?')}`; {m.get('mock_version', 'cwlogs-mock')}; "
         f"moto {m.get('moto_version', 'not run')} ({m.get('python', '')}, `moto_server`, werkzeug threaded)",
         "- Regenerate: `just bench` (runs `tests/bench/run.sh`; `BENCH_DURATION`, `BENCH_SKIP` and `BENCH_WRITE=0` adjust it)",

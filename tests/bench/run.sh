@@ -80,7 +80,10 @@ status=0
 # ---- machine and versions -------------------------------------------------------------------
 {
     echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo '+dirty')"
+    # BENCH_COMMIT names the commit when the tree is an export without .git.
+    echo "commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo '+dirty')}"
+    # Other work on the machine skews every figure: record how busy it was.
+    echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "cores=$(nproc)"
     echo "memory=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
     echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
