@@ -225,3 +225,51 @@ async fn config_file_overrides_single_rates() {
     // Operations without an override follow the preset (off).
     assert_eq!(describe_burst(&client, 30).await, 0);
 }
+
+#[tokio::test]
+async fn a_json_config_file_sets_quotas_and_the_fault_plan() {
+    let dir = std::env::temp_dir().join(format!("cwlogs-mock-json-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mock.json");
+    std::fs::write(
+        &path,
+        r#"{"token_mode": "strict",
+            "throttle": {"preset": "legacy", "per_account": {"DescribeLogGroups": 0}},
+            "faults": {"seed": 3, "rules": [{"name": "slow-get", "operation": "GetLogEvents",
+                       "fault": {"kind": "latency", "ms": 1}}]}}"#,
+    )
+    .unwrap();
+    let config = Config::from_file(&path).expect("valid JSON config");
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = start(config).await;
+    let addr = server.local_addr();
+    let plan = http(addr, "GET", "/_mock/faults", "").await.json();
+    assert_eq!(plan["seed"], 3);
+    assert_eq!(plan["rules"][0]["name"], "slow-get");
+    let rates = http(addr, "GET", "/_mock/throttle", "").await.json();
+    assert_eq!(rates["per_account"]["DescribeLogGroups"], 0.0);
+    assert_eq!(rates["per_account"]["DescribeLogStreams"], 5.0);
+    let err = plain_client(&server.endpoint())
+        .describe_log_groups()
+        .send()
+        .await
+        .expect_err("rate 0 refuses everything");
+    assert_eq!(code(&err).as_deref(), Some("ThrottlingException"));
+
+    // A bad section is refused when the server starts, naming the section and the problem.
+    let mut bad = Config::default();
+    bad.faults.preset = Some("gentle".into());
+    let err = mock_server::MockServer::start(bad)
+        .await
+        .expect_err("refused");
+    assert!(
+        err.to_string().contains("faults: unknown fault preset"),
+        "{err}"
+    );
+    let mut bad = Config::default();
+    bad.throttle.per_account.insert("PutLogEvents".into(), -1.0);
+    let err = mock_server::MockServer::start(bad)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("throttle:"), "{err}");
+}
