@@ -21,7 +21,10 @@
 //! - [`ops`]: the decision, [`State::decide`], one module per operation family;
 //! - [`store`]: groups, streams and events, locked per stream;
 //! - [`wire`], [`api_error`], [`input`], [`names`], [`tokens`], [`filter_pattern`]: the protocol's
-//!   pieces; [`admin_core`]: `/_mock/health` and `/_mock/events`.
+//!   pieces; [`admin_core`]: `/_mock/health` and `/_mock/events`;
+//! - [`admin`]: the rest of the admin API and [`admin::Controls`], the hook that applies
+//!   [`throttle`] quotas and [`faults`] and counts [`stats`]; [`background_writer`]: emulated
+//!   neighbours on a stream; [`state_file`]: persistence across restarts.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
