@@ -318,11 +318,14 @@ impl Hook for Controls {
             Some(Pending::After(AfterCommit::DropConnection)) => {
                 pending.insert(request.request_id.clone(), Pending::Counted);
                 drop(pending);
+                // Only a successful decision stored anything; an error answer lost on the way
+                // (say InvalidSequenceToken) stored nothing and must not count as a put.
+                let stored = (!response.is_error()).then_some(response.body.as_str());
                 self.record(
                     &facts_of(request),
                     Outcome::ConnectionClosed,
                     request_body(request),
-                    Some(&response.body),
+                    stored,
                 );
                 After::Drop
             }
@@ -521,6 +524,45 @@ mod tests {
         let op = &snap.operations["PutLogEvents"];
         assert_eq!((op.requests, op.successes), (4, 1));
         assert_eq!(op.errors[CONNECTION_CLOSED], 1);
+    }
+
+    #[test]
+    fn a_lost_error_answer_is_not_counted_as_a_put() {
+        let c = controls(r#"{"rules":[{"fault":{"kind":"lost_response"}}]}"#);
+        let request = ApiRequest::json(
+            "PutLogEvents",
+            serde_json::json!({"logGroupName":"g","logStreamName":"s",
+                "logEvents":[{"timestamp":1,"message":"m"}]}),
+        );
+        assert_eq!(Hook::before_decision(&c, &request, 0), Before::Continue);
+        let refused = ApiResponse {
+            status: 400,
+            error_type: Some("InvalidSequenceTokenException"),
+            body: r#"{"__type":"InvalidSequenceTokenException","message":"x"}"#.into(),
+            headers: Vec::new(),
+        };
+        assert_eq!(c.after_decision(&request, &refused), After::Drop);
+        c.unanswered(&request);
+        let snap = c.stats.snapshot();
+        assert_eq!(snap.operations["PutLogEvents"].requests, 1);
+        assert_eq!(snap.operations["PutLogEvents"].errors[CONNECTION_CLOSED], 1);
+        assert_eq!(snap.streams["g"]["s"].puts, 0);
+        assert_eq!(snap.streams["g"]["s"].events_stored, 0);
+
+        // The same fault on a successful put counts what was stored, once.
+        let request = ApiRequest::json(
+            "PutLogEvents",
+            serde_json::json!({"logGroupName":"g","logStreamName":"s",
+                "logEvents":[{"timestamp":1,"message":"m"}]}),
+        );
+        assert_eq!(Hook::before_decision(&c, &request, 0), Before::Continue);
+        let ok = ApiResponse::ok(serde_json::json!({"nextSequenceToken":"1"}));
+        assert_eq!(c.after_decision(&request, &ok), After::Drop);
+        c.unanswered(&request);
+        let snap = c.stats.snapshot();
+        assert_eq!(snap.operations["PutLogEvents"].requests, 2);
+        assert_eq!(snap.streams["g"]["s"].puts, 1);
+        assert_eq!(snap.streams["g"]["s"].events_stored, 1);
     }
 
     #[test]
