@@ -307,49 +307,63 @@ impl Throttler {
     /// has a token; tokens are taken from all of them or from none, so a request refused by the
     /// per-stream quota does not also eat into the account's.
     pub fn check(&self, request: &ThrottleRequest<'_>, now: Instant) -> Result<(), Throttled> {
-        let rates = lock(&self.rates).clone();
-        let mut wanted: Vec<(BucketKey, f64, String)> = Vec::with_capacity(2);
-        if let Some(rate) = rates.per_account.get(request.operation) {
+        // Copy the two rates out so that the rates lock is held for a lookup, not for the check.
+        let (account_rate, stream_rate) = {
+            let rates = lock(&self.rates);
+            let stream_rate = if request.strict_tokens && request.operation == "PutLogEvents" {
+                rates.put_log_events_per_stream
+            } else {
+                None
+            };
+            (
+                rates.per_account.get(request.operation).copied(),
+                stream_rate,
+            )
+        };
+        let mut wanted: Vec<(BucketKey, f64)> = Vec::with_capacity(2);
+        if let Some(rate) = account_rate {
             wanted.push((
                 BucketKey::Account {
                     account: request.account.to_owned(),
                     operation: request.operation.to_owned(),
                 },
-                *rate,
-                RATE_EXCEEDED.to_owned(),
+                rate,
             ));
         }
-        if let (true, "PutLogEvents", Some((group, stream)), Some(rate)) = (
-            request.strict_tokens,
-            request.operation,
-            request.stream,
-            rates.put_log_events_per_stream,
-        ) {
+        if let (Some((group, stream)), Some(rate)) = (request.stream, stream_rate) {
             wanted.push((
                 BucketKey::Stream {
                     group: group.to_owned(),
                     stream: stream.to_owned(),
                 },
                 rate,
-                format!("{RATE_EXCEEDED} for logStreamName {stream}"),
             ));
         }
         if wanted.is_empty() {
             return Ok(());
         }
         let mut buckets = lock(&self.buckets);
-        for (key, rate, message) in &wanted {
-            let bucket = buckets
-                .entry(key.clone())
-                .or_insert_with(|| TokenBucket::new(*rate, now));
+        for (key, rate) in &wanted {
+            let bucket = match buckets.get_mut(key) {
+                Some(bucket) => bucket,
+                None => buckets
+                    .entry(key.clone())
+                    .or_insert_with(|| TokenBucket::new(*rate, now)),
+            };
             if let Some(retry_after) = bucket.wait_for_token(now) {
+                let message = match key {
+                    BucketKey::Account { .. } => RATE_EXCEEDED.to_owned(),
+                    BucketKey::Stream { stream, .. } => {
+                        format!("{RATE_EXCEEDED} for logStreamName {stream}")
+                    }
+                };
                 return Err(Throttled {
-                    message: message.clone(),
+                    message,
                     retry_after,
                 });
             }
         }
-        for (key, _, _) in &wanted {
+        for (key, _) in &wanted {
             if let Some(bucket) = buckets.get_mut(key) {
                 // Cannot fail: wait_for_token just saw a token under the same lock.
                 let _ = bucket.try_take(now);
