@@ -64,7 +64,8 @@ pub struct FaultRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<f64>,
     /// Calls before the nth matching call (1-based) never fire. With `nth` and no `times`, the rule
-    /// fires once, on exactly the nth matching call.
+    /// fires once: on exactly the nth matching call, or with a `probability`, on the first call from
+    /// the nth on that the draw lets through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nth: Option<u64>,
     /// The most times this rule fires; unlimited when absent (1 when `nth` is given).
