@@ -143,25 +143,57 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn stop_signal() {
+/// The signals that stop the server, registered before the endpoint is printed so that a SIGTERM
+/// sent right after it is never lost to the default action (which would kill the process without
+/// a clean shutdown).
+struct StopSignals {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            match (self.interrupt, self.terminate) {
+                (Some(mut i), Some(mut t)) => {
+                    tokio::select! {
+                        _ = i.recv() => {}
+                        _ = t.recv() => {}
+                    }
+                }
+                (Some(mut i), None) => {
+                    i.recv().await;
+                }
+                (None, Some(mut t)) => {
+                    t.recv().await;
+                }
+                (None, None) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -185,13 +217,25 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let signals = StopSignals::install();
     let endpoint = server.endpoint();
     // Stdout carries only these two lines, so scripts can read the endpoint from the first one.
-    println!("cwlogs-mock listening on {endpoint} (token mode {mode:?}, region {region})");
-    println!(
-        "try: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws logs describe-log-groups --endpoint-url {endpoint} --region {region}"
-    );
-    stop_signal().await;
+    // Write errors are ignored: a caller that closed the pipe after reading the endpoint must not
+    // bring the server down (println! would panic on EPIPE).
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "cwlogs-mock listening on {endpoint} (token mode {mode:?}, region {region})"
+        );
+        let _ = writeln!(
+            out,
+            "try: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws logs describe-log-groups --endpoint-url {endpoint} --region {region}"
+        );
+        let _ = out.flush();
+    }
+    signals.wait().await;
     tracing::info!("stopping");
     match server.shutdown().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
