@@ -54,8 +54,8 @@
 mod error;
 pub mod mapping;
 mod report;
-mod shipper;
 pub mod ship;
+mod shipper;
 
 pub use error::Error;
 pub use report::{DeliveryReport, Tally};
@@ -63,6 +63,6 @@ pub use shipper::{Shipper, ShipperBuilder, DEFAULT_REQUEST_TIMEOUT};
 
 // The token-core types a user of the shipper needs, so that one dependency is enough.
 pub use token_core::{
-    AutoCreate, BufferConfig, Counters, Event, EventId, EventIds, OverflowPolicy, OversizePolicy,
-    RetryBudget, RetryPolicy, TokenMode, UnixMillis, WriterConfig,
+    AutoCreate, BufferConfig, Counters, Event, EventId, EventIds, Limits, OverflowPolicy,
+    OversizePolicy, RetryBudget, RetryPolicy, TokenMode, UnixMillis, WriterConfig,
 };

@@ -14,7 +14,9 @@
 //!    `namespace#` prefix and `:suffix` removed (CLOUDWATCH.md §1.5), so `.code()` is the bare name.
 
 use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudwatchlogs::operation::create_log_group::{CreateLogGroupError, CreateLogGroupOutput};
+use aws_sdk_cloudwatchlogs::operation::create_log_group::{
+    CreateLogGroupError, CreateLogGroupOutput,
+};
 use aws_sdk_cloudwatchlogs::operation::create_log_stream::{
     CreateLogStreamError, CreateLogStreamOutput,
 };
@@ -89,9 +91,11 @@ pub fn put_log_events(result: &Result<PutLogEventsOutput, OpError<PutLogEventsEr
                 .unwrap_or(RejectedInfo::NONE),
         },
         Err(err) => from_sdk_error(err, |e| match e {
-            PutLogEventsError::DataAlreadyAcceptedException(x) => Some(Outcome::DataAlreadyAccepted {
-                expected: expected_token(x.expected_sequence_token(), x.message()),
-            }),
+            PutLogEventsError::DataAlreadyAcceptedException(x) => {
+                Some(Outcome::DataAlreadyAccepted {
+                    expected: expected_token(x.expected_sequence_token(), x.message()),
+                })
+            }
             PutLogEventsError::InvalidSequenceTokenException(x) => {
                 Some(Outcome::InvalidSequenceToken {
                     expected: expected_token(x.expected_sequence_token(), x.message()),
@@ -118,7 +122,9 @@ pub fn create_log_group(
     match result {
         Ok(_) => Outcome::Created,
         Err(err) => from_sdk_error(err, |e| match e {
-            CreateLogGroupError::InvalidParameterException(x) => Some(invalid_parameter(x.message())),
+            CreateLogGroupError::InvalidParameterException(x) => {
+                Some(invalid_parameter(x.message()))
+            }
             // Modeled here, LimitExceeded means "the account has as many log groups as it may":
             // waiting does not clear it, unlike the rate limit the same code means elsewhere.
             CreateLogGroupError::LimitExceededException(x) => {
@@ -127,7 +133,9 @@ pub fn create_log_group(
             // A concurrent change to the same group: transient, so retry after a backoff.
             CreateLogGroupError::OperationAbortedException(_) => Some(Outcome::ServiceUnavailable),
             CreateLogGroupError::ResourceAlreadyExistsException(_) => Some(Outcome::AlreadyExists),
-            CreateLogGroupError::ServiceUnavailableException(_) => Some(Outcome::ServiceUnavailable),
+            CreateLogGroupError::ServiceUnavailableException(_) => {
+                Some(Outcome::ServiceUnavailable)
+            }
             _ => None,
         }),
     }
@@ -148,7 +156,9 @@ pub fn create_log_stream(
             CreateLogStreamError::ResourceNotFoundException(_) => Some(Outcome::ResourceNotFound {
                 what: Missing::LogGroup,
             }),
-            CreateLogStreamError::ServiceUnavailableException(_) => Some(Outcome::ServiceUnavailable),
+            CreateLogStreamError::ServiceUnavailableException(_) => {
+                Some(Outcome::ServiceUnavailable)
+            }
             _ => None,
         }),
     }
@@ -300,7 +310,10 @@ fn surely_before_sending(err: &(dyn std::error::Error + 'static)) -> bool {
     }
     if let Some(e) = err.downcast_ref::<std::io::Error>() {
         // Only possible while connecting; a reset or EOF later may follow a written request.
-        return matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable);
+        return matches!(
+            e.kind(),
+            ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable
+        );
     }
     err.is::<ResolveDnsError>()
         || err.is::<CredentialsError>()
@@ -366,11 +379,16 @@ mod tests {
 
     #[test]
     fn expected_token_prefers_the_field_and_falls_back_to_the_message() {
-        assert_eq!(expected_token(Some("4959"), Some("…is: 1")), Some("4959".into()));
+        assert_eq!(
+            expected_token(Some("4959"), Some("…is: 1")),
+            Some("4959".into())
+        );
         assert_eq!(
             expected_token(
                 None,
-                Some("The given sequenceToken is invalid. The next expected sequenceToken is: 4959")
+                Some(
+                    "The given sequenceToken is invalid. The next expected sequenceToken is: 4959"
+                )
             ),
             Some("4959".into())
         );
@@ -405,8 +423,14 @@ mod tests {
 
     #[test]
     fn codes_without_a_modeled_variant_are_classified() {
-        assert_eq!(from_code(Some("ThrottlingException"), None, 400), Outcome::Throttled);
-        assert_eq!(from_code(Some("LimitExceededException"), None, 400), Outcome::Throttled);
+        assert_eq!(
+            from_code(Some("ThrottlingException"), None, 400),
+            Outcome::Throttled
+        );
+        assert_eq!(
+            from_code(Some("LimitExceededException"), None, 400),
+            Outcome::Throttled
+        );
         assert!(matches!(
             from_code(Some("AccessDeniedException"), Some("no"), 400),
             Outcome::Fatal { code, .. } if code == "AccessDeniedException"

@@ -194,8 +194,16 @@ impl fmt::Display for ShipReport {
         writeln!(f, "lines read:          {}", self.lines_read)?;
         writeln!(f, "events read:         {}", self.events_read)?;
         writeln!(f, "delivered:           {}", self.delivered)?;
-        writeln!(f, "rejected:            {} {:?}", self.rejected, self.rejected_by_reason)?;
-        writeln!(f, "dropped:             {} {:?}", self.dropped, self.dropped_by_reason)?;
+        writeln!(
+            f,
+            "rejected:            {} {:?}",
+            self.rejected, self.rejected_by_reason
+        )?;
+        writeln!(
+            f,
+            "dropped:             {} {:?}",
+            self.dropped, self.dropped_by_reason
+        )?;
         writeln!(f, "possible duplicates: {}", self.possible_duplicates)?;
         writeln!(f, "undelivered:         {}", self.undelivered)?;
         writeln!(f, "requests:            {}", self.requests)?;
@@ -203,7 +211,11 @@ impl fmt::Display for ShipReport {
         if let Some(fatal) = &self.fatal {
             writeln!(f, "stopped by:          {fatal}")?;
         }
-        write!(f, "result:              {}", if self.ok { "ok" } else { "INCOMPLETE" })
+        write!(
+            f,
+            "result:              {}",
+            if self.ok { "ok" } else { "INCOMPLETE" }
+        )
     }
 }
 
@@ -230,9 +242,16 @@ mod tests {
         let p = parse_line("12abc", &TimestampMode::PrefixMs, NOW).unwrap();
         assert_eq!(p.event, Event::new(NOW, "12abc"));
         assert!(p.timestamp_fallback);
-        assert_eq!(parse_line("1699999999000 ", &TimestampMode::PrefixMs, NOW), None);
+        assert_eq!(
+            parse_line("1699999999000 ", &TimestampMode::PrefixMs, NOW),
+            None
+        );
         let huge = "99999999999999999999999 x";
-        assert!(parse_line(huge, &TimestampMode::PrefixMs, NOW).unwrap().timestamp_fallback);
+        assert!(
+            parse_line(huge, &TimestampMode::PrefixMs, NOW)
+                .unwrap()
+                .timestamp_fallback
+        );
     }
 
     #[test]

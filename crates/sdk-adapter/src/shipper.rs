@@ -17,13 +17,13 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, watch, Notify};
-use tokio::task::{JoinHandle, JoinSet};
-use tokio::time::Instant;
 use token_core::{
     Counters, Event, EventIds, Outcome, OverflowPolicy, Request, RequestId, RequestKind,
     StreamWriter, UnixMillis, WriterConfig,
 };
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 
 /// The default per-request timeout: long enough for a 1 MiB upload on a slow link, short enough
 /// that a hung connection is noticed and handed to token-core as an unknown outcome.
@@ -357,11 +357,7 @@ impl Shipper {
     async fn wait_until(&self, deadline: Instant, done: impl Fn(&StreamWriter) -> bool) {
         loop {
             let mut progress = self.inner.progress.subscribe();
-            let all_done = self
-                .inner
-                .streams
-                .values()
-                .all(|s| done(&s.lock().writer));
+            let all_done = self.inner.streams.values().all(|s| done(&s.lock().writer));
             if all_done {
                 return;
             }
@@ -457,11 +453,7 @@ async fn drive(
                     break;
                 }
             }
-            (
-                requests,
-                st.writer.poll_timeout(),
-                st.writer.is_closed(),
-            )
+            (requests, st.writer.poll_timeout(), st.writer.is_closed())
         };
         progress.send_modify(|n| *n = n.wrapping_add(1));
         for request in requests {

@@ -17,9 +17,9 @@ use sdk_adapter::{
 };
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use token_core::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
-use token_core::Limits;
 
 const GROUP: &str = "adapter-tests";
 const STREAM: &str = "one";
@@ -83,33 +83,33 @@ async fn ship(shipper: &Shipper, n: usize) -> DeliveryReport {
         .await
 }
 
-/// Every stored message of the stream, in storage order, from the mock's oracle.
+/// A GET on the mock's admin API; the raw HTTP answer.
 async fn admin_get(mock: &MockServer, path: &str) -> String {
     let addr = mock.local_addr();
     let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    socket.write_all(request.as_bytes()).await.expect("write request");
-    let mut raw = Vec::new();
-    socket.read_to_end(&mut raw).await.expect("read answer");
-    String::from_utf8_lossy(&raw).into_owned()
-}
-
-async fn stored(mock: &MockServer) -> Vec<String> {
-    let addr = mock.local_addr();
-    let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "GET /_mock/events?logGroupName={GROUP}&logStreamName={STREAM} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    );
     socket
         .write_all(request.as_bytes())
         .await
         .expect("write request");
     let mut raw = Vec::new();
     socket.read_to_end(&mut raw).await.expect("read answer");
-    let text = String::from_utf8(raw).expect("utf-8 answer");
+    String::from_utf8(raw).expect("utf-8 answer")
+}
+
+/// Every stored message of the stream, in storage order, from the mock's oracle.
+async fn stored(mock: &MockServer) -> Vec<String> {
+    let text = admin_get(
+        mock,
+        &format!("/_mock/events?logGroupName={GROUP}&logStreamName={STREAM}"),
+    )
+    .await;
     let (head, body) = text.split_once("\r\n\r\n").expect("http answer");
     assert!(head.starts_with("HTTP/1.1 200"), "oracle answered {head}");
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_owned()
@@ -220,7 +220,9 @@ fn fault_plan(seed: u64, with_resets: bool) -> FaultsConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sequential_100k_on_the_strict_mock_exactly_once_in_order() {
     let mock = start(strict()).await;
-    let shipper = shipper_on(&mock, TokenMode::Sequential).build().expect("shipper");
+    let shipper = shipper_on(&mock, TokenMode::Sequential)
+        .build()
+        .expect("shipper");
 
     let report = ship(&shipper, 100_000).await;
 
@@ -250,7 +252,10 @@ async fn sequential_100k_throttled_exactly_once_in_order() {
 
     assert_eq!(report.total.delivered, 100_000, "{report:#?}");
     let counters = &shipper.counters()[STREAM];
-    assert!(counters.retries.throttled > 0, "no throttle seen: {counters:#?}");
+    assert!(
+        counters.retries.throttled > 0,
+        "no throttle seen: {counters:#?}"
+    );
     assert_exactly_once_in_order(&stored(&mock).await, 100_000);
 }
 
@@ -261,13 +266,18 @@ async fn sequential_100k_under_faults_exactly_once_in_order() {
         ..strict()
     })
     .await;
-    let shipper = shipper_on(&mock, TokenMode::Sequential).build().expect("shipper");
+    let shipper = shipper_on(&mock, TokenMode::Sequential)
+        .build()
+        .expect("shipper");
 
     let report = ship(&shipper, 100_000).await;
 
     assert_eq!(report.total.delivered, 100_000, "{report:#?}");
     let c = &shipper.counters()[STREAM];
-    assert!(c.retries.unknown_outcome >= 2, "lost/reset not seen: {c:#?}");
+    assert!(
+        c.retries.unknown_outcome >= 2,
+        "lost/reset not seen: {c:#?}"
+    );
     assert!(c.retries.server_error >= 1, "503 not seen: {c:#?}");
     assert!(c.retries.throttled >= 1, "throttle not seen: {c:#?}");
     // A lost response is proved delivered by DataAlreadyAccepted on the resend.
@@ -305,7 +315,10 @@ async fn concurrent_on_the_current_mock_loses_nothing_and_reports_every_duplicat
     // comparison is with the events the stream holds more than once.
     let stored_again = copies.values().filter(|&&c| c > 1).count() as u64;
     assert!(stored_again > 0, "the plan loses at least one response");
-    assert_eq!(report.total.possible_duplicates, stored_again, "{report:#?}");
+    assert_eq!(
+        report.total.possible_duplicates, stored_again,
+        "{report:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,7 +344,10 @@ async fn concurrent_with_resets_loses_nothing_and_over_reports_duplicates_only()
     let copies = copies(&stored(&mock).await);
     assert_eq!(copies.len(), 100_000, "an event is missing");
     let stored_again = copies.values().filter(|&&c| c > 1).count() as u64;
-    assert!(report.total.possible_duplicates >= stored_again, "{report:#?}");
+    assert!(
+        report.total.possible_duplicates >= stored_again,
+        "{report:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -380,12 +396,18 @@ async fn shutdown_while_the_mock_fails_accounts_for_every_event() {
     let ts = now_ms();
     // Too old for AWS: rejected locally, before costing a request.
     shipper
-        .send(Event::new(ts.minus_ms(15 * 24 * 3_600_000), "event 9999999"))
+        .send(Event::new(
+            ts.minus_ms(15 * 24 * 3_600_000),
+            "event 9999999",
+        ))
         .await
         .expect("send");
     sent += 1;
     for i in 0..5_000 {
-        shipper.send(Event::new(ts, message(i))).await.expect("send");
+        shipper
+            .send(Event::new(ts, message(i)))
+            .await
+            .expect("send");
         sent += 1;
     }
     let report = shipper
@@ -406,7 +428,10 @@ async fn shutdown_while_the_mock_fails_accounts_for_every_event() {
     // What the report calls delivered is in the stream, once each.
     let stored = stored(&mock).await;
     let copies = copies(&stored);
-    assert!(copies.values().all(|&c| c == 1), "strict mode stored a duplicate");
+    assert!(
+        copies.values().all(|&c| c == 1),
+        "strict mode stored a duplicate"
+    );
     assert!(
         stored.len() as u64 >= t.delivered,
         "reported {} delivered, stream holds {}",
@@ -418,7 +443,9 @@ async fn shutdown_while_the_mock_fails_accounts_for_every_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_back_with_get_log_events() {
     let mock = start(strict()).await;
-    let shipper = shipper_on(&mock, TokenMode::Sequential).build().expect("shipper");
+    let shipper = shipper_on(&mock, TokenMode::Sequential)
+        .build()
+        .expect("shipper");
     let report = ship(&shipper, 2_500).await;
     assert_eq!(report.total.delivered, 2_500);
 

@@ -240,7 +240,10 @@ async fn resource_not_found_tells_group_from_stream() {
 
 #[tokio::test]
 async fn service_unavailable_is_its_own_outcome() {
-    let body = error_body("ServiceUnavailableException", "The service cannot complete the request.");
+    let body = error_body(
+        "ServiceUnavailableException",
+        "The service cannot complete the request.",
+    );
     assert_eq!(put_wire(503, &body).await, Outcome::ServiceUnavailable);
 }
 
@@ -321,7 +324,9 @@ async fn every_modeled_put_error_variant_maps() {
         (
             || {
                 PutLogEventsError::UnrecognizedClientException(
-                    UnrecognizedClientException::builder().message("who").build(),
+                    UnrecognizedClientException::builder()
+                        .message("who")
+                        .build(),
                 )
             },
             Outcome::Fatal {
@@ -446,7 +451,10 @@ async fn server_errors_map_by_code_then_status() {
         Outcome::ServerError { status: 502 }
     );
     assert_eq!(put_wire(503, "").await, Outcome::ServiceUnavailable);
-    assert_eq!(put_wire(504, "").await, Outcome::ServerError { status: 504 });
+    assert_eq!(
+        put_wire(504, "").await,
+        Outcome::ServerError { status: 504 }
+    );
     assert_eq!(
         put_wire(500, &error_body("SomethingNew", "x")).await,
         Outcome::ServerError { status: 500 }
@@ -472,7 +480,11 @@ async fn unknown_client_error_code_is_fatal() {
 #[tokio::test]
 async fn validation_exception_is_an_invalid_parameter() {
     assert_eq!(
-        put_wire(400, &error_body("ValidationException", "1 validation error")).await,
+        put_wire(
+            400,
+            &error_body("ValidationException", "1 validation error")
+        )
+        .await,
         Outcome::InvalidParameter {
             message: "1 validation error".into()
         }

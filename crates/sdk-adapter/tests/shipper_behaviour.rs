@@ -64,8 +64,13 @@ async fn sdk_retries_are_off_and_token_core_retries() {
         .build()
         .expect("shipper");
 
-    shipper.send(Event::new(now_ms(), "one")).await.expect("send");
-    let report = shipper.shutdown(Instant::now() + Duration::from_secs(600)).await;
+    shipper
+        .send(Event::new(now_ms(), "one"))
+        .await
+        .expect("send");
+    let report = shipper
+        .shutdown(Instant::now() + Duration::from_secs(600))
+        .await;
 
     assert_eq!(report.total.delivered, 1, "{report:#?}");
     let counters = &shipper.counters()["s"];
@@ -85,8 +90,13 @@ async fn a_hung_request_times_out_as_unknown_and_is_accounted_for() {
         .build()
         .expect("shipper");
 
-    shipper.send(Event::new(now_ms(), "one")).await.expect("send");
-    let report = shipper.shutdown(Instant::now() + Duration::from_secs(60)).await;
+    shipper
+        .send(Event::new(now_ms(), "one"))
+        .await
+        .expect("send");
+    let report = shipper
+        .shutdown(Instant::now() + Duration::from_secs(60))
+        .await;
 
     let counters = &shipper.counters()["s"];
     assert!(counters.retries.unknown_outcome >= 1, "{counters:#?}");
@@ -121,7 +131,9 @@ async fn a_throttled_stream_does_not_hold_up_another() {
             .await
             .expect("send");
     }
-    let report = shipper.flush(Instant::now() + Duration::from_secs(30)).await;
+    let report = shipper
+        .flush(Instant::now() + Duration::from_secs(30))
+        .await;
 
     assert_eq!(report.streams["fast"].delivered, 10, "{report:#?}");
     assert_eq!(report.streams["fast"].undelivered, 0);
@@ -159,7 +171,9 @@ async fn try_send_never_waits_and_hands_the_event_back() {
         }
         other => panic!("expected Full, got {other:?}"),
     }
-    let report = shipper.shutdown(Instant::now() + Duration::from_secs(60)).await;
+    let report = shipper
+        .shutdown(Instant::now() + Duration::from_secs(60))
+        .await;
     assert_eq!(report.total.delivered, 2);
     assert_eq!(shipper.counters()["s"].pushes_refused, 1);
 }
@@ -188,7 +202,9 @@ async fn send_waits_for_room_when_blocking() {
             .await
             .expect("send waits instead of failing");
     }
-    let report = shipper.shutdown(Instant::now() + Duration::from_secs(600)).await;
+    let report = shipper
+        .shutdown(Instant::now() + Duration::from_secs(600))
+        .await;
 
     assert_eq!(report.total.delivered, 50, "{report:#?}");
     assert_eq!(report.total.dropped_total(), 0);
@@ -215,7 +231,10 @@ async fn shutdown_against_a_failing_service_accounts_for_every_event() {
     let mut sent = 0u64;
     // Too old for AWS: rejected locally.
     shipper
-        .send(Event::new(now_ms().minus_ms(15 * 24 * 3_600_000), "ancient"))
+        .send(Event::new(
+            now_ms().minus_ms(15 * 24 * 3_600_000),
+            "ancient",
+        ))
         .await
         .expect("send");
     sent += 1;
@@ -226,7 +245,9 @@ async fn shutdown_against_a_failing_service_accounts_for_every_event() {
             .expect("send");
         sent += 1;
     }
-    let report = shipper.shutdown(Instant::now() + Duration::from_secs(30)).await;
+    let report = shipper
+        .shutdown(Instant::now() + Duration::from_secs(30))
+        .await;
 
     let t = &report.total;
     assert_eq!(t.accepted, sent);
@@ -234,7 +255,10 @@ async fn shutdown_against_a_failing_service_accounts_for_every_event() {
     assert_eq!(t.rejected.get("too_old"), Some(&1));
     assert!(t.dropped_total() > 0, "{report:#?}");
     assert!(t.undelivered > 0, "{report:#?}");
-    assert_eq!(t.delivered + t.rejected_total() + t.dropped_total() + t.undelivered, sent);
+    assert_eq!(
+        t.delivered + t.rejected_total() + t.dropped_total() + t.undelivered,
+        sent
+    );
     assert!(!report.finished_in_time);
 
     // After shutdown nothing more is accepted, and the event comes back.
@@ -254,8 +278,13 @@ async fn a_fatal_error_stops_the_writer_and_flush_returns() {
         .build()
         .expect("shipper");
 
-    shipper.send(Event::new(now_ms(), "one")).await.expect("send");
-    let report = shipper.flush(Instant::now() + Duration::from_secs(3600)).await;
+    shipper
+        .send(Event::new(now_ms(), "one"))
+        .await
+        .expect("send");
+    let report = shipper
+        .flush(Instant::now() + Duration::from_secs(3600))
+        .await;
     assert_eq!(
         report.total.fatal.as_deref(),
         Some("AccessDeniedException: not you")
@@ -263,7 +292,9 @@ async fn a_fatal_error_stops_the_writer_and_flush_returns() {
     assert!(!report.total.is_complete());
 
     // Shutdown drops what the stopped writer still holds, with a reason.
-    let report = shipper.shutdown(Instant::now() + Duration::from_secs(10)).await;
+    let report = shipper
+        .shutdown(Instant::now() + Duration::from_secs(10))
+        .await;
     assert_eq!(report.total.dropped.get("stopped"), Some(&1), "{report:#?}");
     assert_accounts_for_everything(&report);
 }
@@ -303,9 +334,7 @@ async fn building_needs_streams_and_distinct_names() {
         Err(Error::DuplicateStream(name)) if name == "a"
     ));
     assert!(matches!(
-        Shipper::builder(scripted(&[&rule]), "")
-            .stream("a")
-            .build(),
+        Shipper::builder(scripted(&[&rule]), "").stream("a").build(),
         Err(Error::Core(_))
     ));
 }

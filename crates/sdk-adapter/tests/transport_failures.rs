@@ -12,9 +12,9 @@ use common::{failing_transport, loopback_client};
 use sdk_adapter::mapping;
 use std::io;
 use std::time::Duration;
+use token_core::Outcome;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
-use token_core::Outcome;
 
 async fn put(client: &Client) -> Outcome {
     let event = InputLogEvent::builder()
@@ -48,10 +48,15 @@ async fn operation_timeout_is_unknown() {
 
 #[tokio::test(start_paused = true)]
 async fn reset_after_connecting_is_unknown() {
-    let client = failing_transport(|| io_error(io::ErrorKind::ConnectionReset), Duration::from_secs(5));
+    let client = failing_transport(
+        || io_error(io::ErrorKind::ConnectionReset),
+        Duration::from_secs(5),
+    );
     assert_eq!(put(&client).await, Outcome::Unknown);
-    let client =
-        failing_transport(|| io_error(io::ErrorKind::UnexpectedEof), Duration::from_secs(5));
+    let client = failing_transport(
+        || io_error(io::ErrorKind::UnexpectedEof),
+        Duration::from_secs(5),
+    );
     assert_eq!(put(&client).await, Outcome::Unknown);
 }
 
@@ -67,7 +72,11 @@ async fn refused_connection_is_not_sent() {
 #[tokio::test(start_paused = true)]
 async fn connector_timeout_is_unknown() {
     let client = failing_transport(
-        || Some(ConnectorError::timeout("HTTP read timeout occurred after 2s".into())),
+        || {
+            Some(ConnectorError::timeout(
+                "HTTP read timeout occurred after 2s".into(),
+            ))
+        },
         Duration::from_secs(5),
     );
     assert_eq!(put(&client).await, Outcome::Unknown);
@@ -146,7 +155,10 @@ async fn connection_closed_after_the_request_is_unknown() {
         let _ = socket.read(&mut buf).await;
         drop(socket);
     });
-    let client = no_retries(&loopback_client(&format!("http://{addr}")), Duration::from_secs(10));
+    let client = no_retries(
+        &loopback_client(&format!("http://{addr}")),
+        Duration::from_secs(10),
+    );
     assert_eq!(put(&client).await, Outcome::Unknown);
     server.await.expect("server task");
 }
@@ -176,7 +188,9 @@ async fn hung_connection_times_out_as_unknown() {
 struct BrokenCredentials;
 
 impl aws_credential_types::provider::ProvideCredentials for BrokenCredentials {
-    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
     where
         Self: 'a,
     {

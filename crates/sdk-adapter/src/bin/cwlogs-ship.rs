@@ -9,7 +9,7 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::BehaviorVersion;
 use clap::{Parser, ValueEnum};
 use sdk_adapter::ship::{parse_line, ReadCounts, ShipReport, TimestampMode};
-use sdk_adapter::{AutoCreate, Shipper, TokenMode, UnixMillis, WriterConfig};
+use sdk_adapter::{AutoCreate, Limits, Shipper, TokenMode, UnixMillis, WriterConfig};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -39,6 +39,10 @@ struct Args {
     /// in flight); `concurrent` is for today's service (tokens ignored, several in flight).
     #[arg(long, value_enum, default_value_t = Mode::Sequential)]
     token_mode: Mode,
+    /// Most events per PutLogEvents request (AWS allows 10,000; smaller batches mean smaller
+    /// resends after a failure).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    max_batch_events: u64,
     /// Most PutLogEvents requests in flight in concurrent mode.
     #[arg(long, default_value_t = 4)]
     max_in_flight: usize,
@@ -118,6 +122,11 @@ async fn run(args: Args) -> ExitCode {
 
     let config = WriterConfig {
         token_mode,
+        limits: Limits {
+            // Bounded to 1..=10,000 by the parser, so the conversion cannot fail.
+            max_batch_events: usize::try_from(args.max_batch_events).unwrap_or(10_000),
+            ..Limits::default()
+        },
         auto_create: AutoCreate {
             log_group: args.create,
             log_stream: args.create,
@@ -149,8 +158,14 @@ async fn run(args: Args) -> ExitCode {
     };
     for input in &inputs {
         let result = if input == "-" {
-            ship_from(tokio::io::stdin(), &shipper, &args.timestamp, &mut counts, &mut progress)
-                .await
+            ship_from(
+                tokio::io::stdin(),
+                &shipper,
+                &args.timestamp,
+                &mut counts,
+                &mut progress,
+            )
+            .await
         } else {
             match tokio::fs::File::open(input).await {
                 Ok(file) => {

@@ -77,11 +77,7 @@ pub fn failing_transport(
         .with_test_defaults_v2()
         .http_client(http)
         .retry_config(RetryConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_timeout(timeout)
-                .build(),
-        )
+        .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build())
         .build();
     Client::from_conf(config)
 }
