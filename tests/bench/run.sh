@@ -187,15 +187,24 @@ if ! skip memory; then
 fi
 
 # ---- 3. sdk-adapter vs a plain SDK loop ---------------------------------------------------
+# Each mode runs 3 times, interleaved, each into its own stream; render.py reports the median.
+# Then the adapter's memory with a full buffer, against a closed port so nothing drains.
 if ! skip adapter && [ -x "$REL/cwlogs-adapter-bench" ]; then
     start_mock adapter
-    for mode in sdk-loop sequential concurrent; do
-        echo "target/release/cwlogs-adapter-bench --endpoint $MOCK_URL --mode $mode --events 1000000 --event-bytes 200" >"$OUT/adapter-$mode.cmd"
-        log "adapter bench: $mode"
-        "$REL/cwlogs-adapter-bench" --endpoint "$MOCK_URL" --mode "$mode" --events 1000000 \
-            --event-bytes 200 --stream "adapter-$mode" --json >"$OUT/adapter-$mode.json" || status=1
+    for rep in 1 2 3; do
+        for mode in sdk-loop sequential concurrent; do
+            args=(--endpoint "$MOCK_URL" --mode "$mode" --events 1000000 --event-bytes 200 --stream "adapter-$mode-$rep")
+            echo "target/release/cwlogs-adapter-bench ${args[*]}" >"$OUT/adapter-$mode-$rep.cmd"
+            log "adapter bench: $mode, run $rep"
+            "$REL/cwlogs-adapter-bench" "${args[@]}" --json >"$OUT/adapter-$mode-$rep.json" || status=1
+        done
     done
     stop "$MOCK_PID"
+    closed=$(free_port)
+    args=(--endpoint "http://127.0.0.1:$closed" --mode full-buffer --event-bytes 200)
+    echo "target/release/cwlogs-adapter-bench ${args[*]}   # nothing listens on that port" >"$OUT/adapter-full-buffer.cmd"
+    log "adapter bench: full buffer"
+    "$REL/cwlogs-adapter-bench" "${args[@]}" --json >"$OUT/adapter-full-buffer.json" || status=1
 fi
 
 # ---- summary and BENCHMARKS.md ------------------------------------------------------------

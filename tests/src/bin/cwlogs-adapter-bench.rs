@@ -8,6 +8,10 @@
 //!   `Shipper` (token-core Sequential, or Concurrent with `--in-flight` batches) that waits for
 //!   room instead of dropping; the clock stops when `shutdown` reports everything delivered.
 //!
+//! - `--mode full-buffer`: the adapter's memory with a full buffer. The shipper points at an
+//!   endpoint that never answers successfully (normally a closed loopback port), `try_send` fills
+//!   its buffer until `Full`, and the process's resident memory is read before and after.
+//!
 //! Both sides use the same SDK client configuration, so the ratio is the adapter's own cost.
 
 use std::process::ExitCode;
@@ -20,8 +24,9 @@ use clap::{Parser, ValueEnum};
 use cwlogs_tests::load::config::{
     parse_endpoint, EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS,
 };
+use cwlogs_tests::load::cpu::rss_bytes;
 use cwlogs_tests::load::wire::now_millis;
-use sdk_adapter::{Event, Shipper, TokenMode, WriterConfig};
+use sdk_adapter::{Error as ShipError, Event, OverflowPolicy, Shipper, TokenMode, WriterConfig};
 
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -32,6 +37,8 @@ enum Mode {
     Sequential,
     /// The shipper with token-core's Concurrent token mode.
     Concurrent,
+    /// The shipper's resident memory once its buffer is full (default caps).
+    FullBuffer,
 }
 
 /// Command-line arguments.
@@ -116,10 +123,14 @@ fn client(endpoint: &str) -> Client {
 
 /// The message of event `i`: a unique tag padded to exactly `bytes` ASCII bytes.
 fn message(i: usize, bytes: usize) -> String {
-    let mut m = format!("adapter-bench {i} ");
+    let mut m = String::with_capacity(bytes);
+    m.push_str("adapter-bench ");
+    m.push_str(&i.to_string());
+    m.push(' ');
+    // The tag is ASCII, so cutting at any byte keeps the string valid.
     m.truncate(bytes);
     let pad = bytes - m.len();
-    m.extend(std::iter::repeat_n('x', pad));
+    m.push_str(&"x".repeat(pad));
     m
 }
 
@@ -151,11 +162,16 @@ async fn create(client: &Client, group: &str, stream: &str) -> anyhow::Result<()
 }
 
 /// What one mode measured.
+#[derive(Default)]
 struct Outcome {
     seconds: f64,
     delivered: u64,
     undelivered: u64,
     requests: u64,
+    /// Full-buffer mode: events buffered when the shipper said `Full`.
+    buffered: u64,
+    /// Full-buffer mode: resident memory before and after filling the buffer.
+    rss: Option<(u64, u64)>,
 }
 
 async fn sdk_loop(client: &Client, a: &Args, ts: i64) -> anyhow::Result<Outcome> {
@@ -191,8 +207,8 @@ async fn sdk_loop(client: &Client, a: &Args, ts: i64) -> anyhow::Result<Outcome>
     Ok(Outcome {
         seconds: start.elapsed().as_secs_f64(),
         delivered: a.events as u64,
-        undelivered: 0,
         requests,
+        ..Outcome::default()
     })
 }
 
@@ -226,6 +242,43 @@ async fn shipper(client: Client, a: &Args, ts: i64) -> anyhow::Result<Outcome> {
         delivered: report.total.delivered,
         undelivered: report.total.undelivered,
         requests: report.total.requests,
+        ..Outcome::default()
+    })
+}
+
+async fn full_buffer(client: Client, a: &Args, ts: i64) -> anyhow::Result<Outcome> {
+    let mut config = WriterConfig::new(a.group.clone(), a.stream.clone());
+    // Reject (rather than drop) at the cap, so `try_send` says exactly when the buffer is full.
+    config.buffer.overflow = OverflowPolicy::Reject;
+    let shipper = Shipper::builder(client, a.group.clone())
+        .stream(a.stream.clone())
+        .writer_config(config)
+        .build()
+        .context("building the shipper")?;
+    let pid = std::process::id();
+    let before = rss_bytes(pid).context("reading VmRSS")?;
+    let start = Instant::now();
+    let mut buffered = 0u64;
+    // Bounded by --events: a shipper whose cap is larger than that is reported as not full.
+    while (buffered as usize) < a.events {
+        match shipper.try_send(Event::new(ts, message(buffered as usize, a.event_bytes))) {
+            Ok(_) => buffered += 1,
+            Err(ShipError::Full { .. }) => break,
+            Err(e) => return Err(anyhow::Error::new(e).context("Shipper::try_send")),
+        }
+    }
+    let after = rss_bytes(pid).context("reading VmRSS")?;
+    let seconds = start.elapsed().as_secs_f64();
+    let report = shipper
+        .shutdown(tokio::time::Instant::now() + Duration::from_millis(200))
+        .await;
+    Ok(Outcome {
+        seconds,
+        delivered: report.total.delivered,
+        undelivered: report.total.undelivered,
+        requests: report.total.requests,
+        buffered,
+        rss: Some((before, after)),
     })
 }
 
@@ -238,11 +291,15 @@ fn run(a: &Args) -> anyhow::Result<()> {
         .context("starting the tokio runtime")?;
     let out = rt.block_on(async {
         let client = client(&a.endpoint);
-        create(&client, &a.group, &a.stream).await?;
+        // Full-buffer mode points at an endpoint that does not answer: nothing to create there.
+        if a.mode != Mode::FullBuffer {
+            create(&client, &a.group, &a.stream).await?;
+        }
         let ts = now_millis() as i64;
         let work = async {
             match a.mode {
                 Mode::SdkLoop => sdk_loop(&client, a, ts).await,
+                Mode::FullBuffer => full_buffer(client.clone(), a, ts).await,
                 _ => shipper(client.clone(), a, ts).await,
             }
         };
@@ -259,6 +316,12 @@ fn run(a: &Args) -> anyhow::Result<()> {
         Mode::SdkLoop => "sdk-loop",
         Mode::Sequential => "sequential",
         Mode::Concurrent => "concurrent",
+        Mode::FullBuffer => "full-buffer",
+    };
+    let (rss_before, rss_after) = out.rss.unzip();
+    let per_event = match out.rss {
+        Some((b, a)) if out.buffered > 0 => Some(a.saturating_sub(b) as f64 / out.buffered as f64),
+        _ => None,
     };
     if a.json {
         let v = serde_json::json!({
@@ -271,8 +334,20 @@ fn run(a: &Args) -> anyhow::Result<()> {
             "delivered": out.delivered,
             "undelivered": out.undelivered,
             "requests": out.requests,
+            "buffered": out.buffered,
+            "rss_before_bytes": rss_before,
+            "rss_after_bytes": rss_after,
+            "rss_bytes_per_buffered_event": per_event,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if let Some(per) = per_event {
+        println!(
+            "{mode}: {} events of {} B buffered until Full; VmRSS {} -> {} bytes = {per:.1} bytes per buffered event",
+            out.buffered,
+            a.event_bytes,
+            rss_before.unwrap_or(0),
+            rss_after.unwrap_or(0)
+        );
     } else {
         println!(
             "{mode}: {} events of {} B in {:.3} s = {eps:.0} events/s ({} delivered, {} undelivered, {} requests)",
