@@ -48,6 +48,9 @@
 //! # }
 //! ```
 
+// The README follows the overview, so that its examples are compiled as doc tests too.
+#![doc = ""]
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -59,7 +62,7 @@ mod shipper;
 
 pub use error::Error;
 pub use report::{DeliveryReport, Tally};
-pub use shipper::{Shipper, ShipperBuilder, DEFAULT_REQUEST_TIMEOUT};
+pub use shipper::{Shipper, ShipperBuilder, DEFAULT_REQUEST_TIMEOUT, DROP_GRACE};
 
 // The token-core types a user of the shipper needs, so that one dependency is enough.
 pub use token_core::{

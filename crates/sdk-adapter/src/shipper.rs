@@ -29,6 +29,10 @@ use tokio::time::Instant;
 /// that a hung connection is noticed and handed to token-core as an unknown outcome.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long the writers keep delivering after the last handle was dropped without
+/// [`Shipper::shutdown`].
+pub const DROP_GRACE: Duration = Duration::from_secs(10);
+
 /// Builds a [`Shipper`]. Start with [`Shipper::builder`].
 #[derive(Debug)]
 pub struct ShipperBuilder {
@@ -140,8 +144,8 @@ impl ShipperBuilder {
 /// A cheap, cloneable handle to the background writers of one log group's streams.
 ///
 /// Dropping every handle without [`shutdown`](Shipper::shutdown) closes the writers and lets the
-/// tasks deliver what they still can in the background, with no report; call `shutdown` to wait
-/// for delivery with a deadline and learn what became of every event.
+/// tasks deliver what they still can in the background for [`DROP_GRACE`], with no report; call
+/// `shutdown` to wait for delivery with a deadline and learn what became of every event.
 #[derive(Debug, Clone)]
 pub struct Shipper {
     inner: Arc<Inner>,
@@ -163,11 +167,21 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // The last handle is gone: nobody can push any more, so let the writers finish.
+        // The last handle is gone: nobody can push any more, so let the writers finish what they
+        // hold, for at most DROP_GRACE. The tasks stop when the stop sender is dropped, so it is
+        // moved into a timer task; without a runtime (dropped outside one) they stop at once.
         let now = self.clock.now();
         for stream in self.streams.values() {
             stream.lock().writer.close(now);
             stream.wake.notify_one();
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (replacement, _) = watch::channel(true);
+            let stop = std::mem::replace(&mut self.stop, replacement);
+            runtime.spawn(async move {
+                tokio::time::sleep(DROP_GRACE).await;
+                stop.send_replace(true);
+            });
         }
     }
 }
@@ -186,6 +200,18 @@ struct State {
     tally: Tally,
 }
 
+impl State {
+    /// Folds every pending report into the tally; true if there was one.
+    fn drain_reports(&mut self) -> bool {
+        let mut any = false;
+        while let Some(report) = self.writer.poll_report() {
+            self.tally.record(&report);
+            any = true;
+        }
+        any
+    }
+}
+
 impl Stream {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere while holding the lock leaves the writer consistent between inputs
@@ -195,7 +221,10 @@ impl Stream {
 
     /// The stream's tally with counters brought up to date.
     fn tally(&self) -> Tally {
-        let st = self.lock();
+        let mut st = self.lock();
+        // Inputs from handles (push, flush, close) produce reports too; fold them in here as well
+        // as in the task, so that a report taken after the task stopped misses none.
+        st.drain_reports();
         let mut tally = st.tally.clone();
         tally.sync_counters(st.writer.counters());
         tally
@@ -445,10 +474,7 @@ async fn drive(
                     requests.push(r);
                     any = true;
                 }
-                while let Some(report) = st.writer.poll_report() {
-                    st.tally.record(&report);
-                    any = true;
-                }
+                any |= st.drain_reports();
                 if !any {
                     break;
                 }

@@ -348,3 +348,34 @@ fn building_outside_a_runtime_is_an_error() {
         Err(Error::NoRuntime)
     ));
 }
+
+#[tokio::test(start_paused = true)]
+async fn dropping_every_handle_still_delivers_within_the_grace() {
+    let rule = mock!(Client::put_log_events)
+        .sequence()
+        .http_response(|| wire(503, &error_body("ServiceUnavailableException", "busy")))
+        .http_response(ok_put)
+        .build();
+    let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::Sequential, &[&rule]);
+    let shipper = Shipper::builder(client, "g")
+        .stream("s")
+        .writer_config(config(TokenMode::Sequential))
+        .build()
+        .expect("shipper");
+    shipper
+        .send(Event::new(now_ms(), "last words"))
+        .await
+        .expect("send");
+    let observer = shipper.clone();
+    drop(shipper);
+    // One clone left: nothing happens yet beyond the usual linger. Drop it too, then let virtual
+    // time run past the grace.
+    let counters_before = observer.counters()["s"];
+    assert_eq!(counters_before.events_delivered, 0);
+    let report_handle = observer.report();
+    assert_eq!(report_handle.total.accepted, 1);
+    drop(observer);
+    tokio::time::sleep(sdk_adapter::DROP_GRACE * 2).await;
+    // The rule was consumed twice: the 503 and the resend that succeeded.
+    assert_eq!(rule.num_calls(), 2);
+}
