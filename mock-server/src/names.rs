@@ -27,8 +27,9 @@ pub fn is_stream_name_chars(name: &str) -> bool {
 
 /// Whether `id` matches [`GROUP_IDENTIFIER_PATTERN`].
 pub fn is_group_identifier_chars(id: &str) -> bool {
+    // `\w` in the model's (Java) pattern is ASCII-only.
     id.chars().all(|c| {
-        c.is_alphanumeric()
+        c.is_ascii_alphanumeric()
             || matches!(c, '_' | '#' | '+' | '=' | '/' | ':' | ',' | '.' | '@' | '-')
     })
 }
