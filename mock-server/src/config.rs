@@ -101,6 +101,9 @@ pub struct Limits {
     /// Most message bytes the whole store keeps; puts past it are refused with
     /// `ServiceQuotaExceededException` (a code no SDK retries). `None` (the default): no cap.
     pub max_stored_bytes: Option<u64>,
+    /// Most connections served at once; further clients wait in the listen backlog until one
+    /// closes, so a runaway client cannot exhaust the mock's file descriptors.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -111,6 +114,7 @@ impl Default for Limits {
             max_batch_events: 10_000,
             max_body_bytes: 8 * 1024 * 1024,
             max_stored_bytes: None,
+            max_connections: 4096,
         }
     }
 }

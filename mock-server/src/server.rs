@@ -26,7 +26,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::admin::Controls;
@@ -238,14 +238,28 @@ async fn accept_loop(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(
+        pipeline.state.config.limits.max_connections.max(1),
+    ));
     loop {
+        // A free slot first, then a connection: at the cap, clients wait in the backlog.
+        let slot = tokio::select! {
+            _ = stop.changed() => break,
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let pipeline = Arc::clone(&pipeline);
                     let stop = stop.clone();
-                    connections.spawn(serve_connection(stream, peer, pipeline, stop));
+                    connections.spawn(async move {
+                        serve_connection(stream, peer, pipeline, stop).await;
+                        drop(slot);
+                    });
                 }
                 Err(e) => {
                     // Out of file descriptors and similar: back off briefly instead of spinning.

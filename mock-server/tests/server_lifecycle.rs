@@ -102,3 +102,25 @@ async fn admin_events_lists_a_stream_in_order() {
         .unwrap();
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn connections_over_the_cap_wait_for_a_free_slot() {
+    let mut config = Config::default();
+    config.limits.max_connections = 1;
+    let server = MockServer::start(config).await.unwrap();
+    let addr = server.local_addr();
+    // An idle client holds the only slot.
+    let holder = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let waiting =
+        tokio::spawn(async move { raw_http(addr, "GET", "/_mock/health", &[], b"").await });
+    // The second client is not served while the first holds the slot. (If it were, the cap would be
+    // broken: this wait can only make the test pass late, never fail falsely.)
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished());
+    drop(holder);
+    let r = waiting
+        .await
+        .unwrap()
+        .expect("served once the slot is free");
+    assert_eq!(r.status, 200);
+}
