@@ -14,6 +14,7 @@
 //! - [`mapping`] turns every SDK result into a token-core [`Outcome`](token_core::Outcome); it is
 //!   public so that other drivers can reuse it.
 //! - One background task per stream: a throttled or failing stream does not hold up another.
+//! - [`ShipperLayer`] ships the application's own `tracing` events, never the shipper's.
 //! - The `cwlogs-ship` binary in this crate ships lines from stdin or files (see the README).
 //!
 //! # Example
@@ -55,12 +56,14 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod layer;
 pub mod mapping;
 mod report;
 pub mod ship;
 mod shipper;
 
 pub use error::Error;
+pub use layer::ShipperLayer;
 pub use report::{DeliveryReport, Tally};
 pub use shipper::{Shipper, ShipperBuilder, DEFAULT_REQUEST_TIMEOUT, DROP_GRACE};
 

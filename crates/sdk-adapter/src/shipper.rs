@@ -24,6 +24,7 @@ use token_core::{
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 /// The default per-request timeout: long enough for a 1 MiB upload on a slow link, short enough
 /// that a hung connection is noticed and handed to token-core as an unknown outcome.
@@ -118,13 +119,21 @@ impl ShipperBuilder {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = Vec::with_capacity(streams.len());
         for stream in streams.values() {
-            tasks.push(runtime.spawn(drive(
-                Arc::clone(stream),
-                client.clone(),
-                clock,
-                Arc::clone(&progress),
-                stop_rx.clone(),
-            )));
+            // The span marks everything the task and its requests emit as the shipper's own, so
+            // that `ShipperLayer` never ships it (its name is `layer::INTERNAL_SPAN`).
+            let span = tracing::info_span!("sdk_adapter_internal", log_stream = %stream.name);
+            tasks.push(
+                runtime.spawn(
+                    drive(
+                        Arc::clone(stream),
+                        client.clone(),
+                        clock,
+                        Arc::clone(&progress),
+                        stop_rx.clone(),
+                    )
+                    .instrument(span),
+                ),
+            );
         }
         Ok(Shipper {
             inner: Arc::new(Inner {
@@ -486,12 +495,16 @@ async fn drive(
             let client = client.clone();
             let answers = answers_tx.clone();
             let id = request.id;
-            let handle = in_flight.spawn(async move {
-                let Request { id, kind } = request;
-                let outcome = execute(&client, kind).await;
-                // The receiver is gone only when the task stopped; the answer no longer matters.
-                let _ = answers.send((id, outcome));
-            });
+            let handle = in_flight.spawn(
+                async move {
+                    let Request { id, kind } = request;
+                    let outcome = execute(&client, kind).await;
+                    // The receiver is gone only when the task stopped; the answer no longer
+                    // matters.
+                    let _ = answers.send((id, outcome));
+                }
+                .in_current_span(),
+            );
             carried.insert(handle.id(), id);
         }
         if closed {
