@@ -1,0 +1,150 @@
+//! cwlogs-ship as a process against an in-process cwlogs-mock: the JSON report, timestamps from
+//! the input, and the exit status for success, undeliverable input and bad invocations.
+
+use mock_server::{Config, MockServer};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cwlogs-ship");
+
+/// Runs cwlogs-ship with `args` and `stdin`, with dummy credentials and nothing from the caller's
+/// AWS configuration. Blocking, so it runs on tokio's blocking pool.
+async fn run(args: Vec<String>, stdin: String) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .env_clear()
+            .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cwlogs-ship starts");
+        let mut input = child.stdin.take().expect("stdin");
+        // A broken pipe (the process exited early on bad arguments) is part of what is tested.
+        let _ = input.write_all(stdin.as_bytes());
+        drop(input);
+        child.wait_with_output().expect("cwlogs-ship runs")
+    })
+    .await
+    .expect("blocking task")
+}
+
+fn args(endpoint: &str, group: &str, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "--log-group",
+        group,
+        "--log-stream",
+        "s",
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        "eu-west-1",
+        "--report",
+        "json",
+        "--flush-timeout",
+        "30",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    v.extend(extra.iter().map(|s| (*s).to_owned()));
+    v
+}
+
+fn report(output: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.trim().lines().count(), 1, "one JSON line: {stdout}");
+    serde_json::from_str(stdout.trim()).expect("JSON report")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ships_lines_with_timestamps_from_the_input_and_exits_zero() {
+    let mock = MockServer::start(Config::default()).await.expect("mock");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let mut input = String::new();
+    for i in 0..1_000 {
+        input.push_str(&format!("{} line {i}\r\n", now - 1_000 + i));
+    }
+    input.push('\n'); // an empty line: skipped, not an error
+    input.push_str(&format!("{} ancient\n", now - 20 * 24 * 3_600_000)); // too old for AWS
+
+    let out = run(
+        args(
+            &mock.endpoint(),
+            "cli-ok",
+            &["--create", "--timestamp", "prefix-ms"],
+        ),
+        input,
+    )
+    .await;
+
+    let r = report(&out);
+    assert!(
+        out.status.success(),
+        "{r} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(r["lines_read"], 1_002);
+    assert_eq!(r["events_read"], 1_001);
+    assert_eq!(r["empty_lines_skipped"], 1);
+    assert_eq!(r["timestamp_fallbacks"], 0);
+    assert_eq!(r["delivered"], 1_000);
+    assert_eq!(r["rejected"], 1);
+    assert_eq!(r["rejected_by_reason"]["too_old"], 1);
+    assert_eq!(r["dropped"], 0);
+    assert_eq!(r["undelivered"], 0);
+    assert_eq!(r["ok"], true);
+    let stream = mock
+        .state()
+        .store
+        .group("cli-ok")
+        .and_then(|g| g.stream("s"))
+        .expect("stream created");
+    let state = stream.lock();
+    assert_eq!(state.events.len(), 1_000);
+    assert_eq!(state.events[0].message, "line 0");
+    assert_eq!(state.events[0].timestamp, now - 1_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undeliverable_lines_exit_one_with_the_reason() {
+    let mock = MockServer::start(Config::default()).await.expect("mock");
+    // No --create, and the group does not exist.
+    let out = run(args(&mock.endpoint(), "missing", &[]), "a\nb\n".into()).await;
+    assert_eq!(out.status.code(), Some(1));
+    let r = report(&out);
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["delivered"], 0);
+    assert_eq!(r["dropped_by_reason"]["log_group_not_found"], 2, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_invocations_exit_two() {
+    let mock = MockServer::start(Config::default()).await.expect("mock");
+    let out = run(
+        args(&mock.endpoint(), "g", &["--timestamp", "yesterday"]),
+        String::new(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = run(
+        args(
+            &mock.endpoint(),
+            "g",
+            &["--create", "/nonexistent/input.log"],
+        ),
+        String::new(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
