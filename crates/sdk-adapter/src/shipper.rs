@@ -275,7 +275,9 @@ impl Shipper {
 
     /// Hands an event to the writer of `log_stream`. When its buffer is full and the shipper was
     /// built with [`block_when_full`](ShipperBuilder::block_when_full), waits until there is
-    /// room; otherwise it behaves like [`try_send_to`](Self::try_send_to).
+    /// room; otherwise it behaves like [`try_send_to`](Self::try_send_to). It never waits on a
+    /// writer that stopped on a fatal error (its buffer would never drain): that returns
+    /// [`Error::Full`] at once, and the report names the fatal error.
     ///
     /// Returns the id(s) token-core gave the event. An accepted event may still end up rejected
     /// (too old, too new) or dropped (overflow policy): the report says so.
@@ -286,7 +288,9 @@ impl Shipper {
             // the wait is not missed.
             let mut progress = self.inner.progress.subscribe();
             match self.try_send_to(log_stream, event) {
-                Err(Error::Full { event: back, .. }) if self.inner.block_when_full => {
+                Err(Error::Full { event: back, .. })
+                    if self.inner.block_when_full && !self.is_stopped(log_stream) =>
+                {
                     event = back;
                     if progress.changed().await.is_err() {
                         // Unreachable while `self` holds the sender; treat it as closed.
@@ -299,6 +303,15 @@ impl Shipper {
                 other => return other,
             }
         }
+    }
+
+    /// Whether the writer of `log_stream` stopped on a fatal error: its buffer will not drain
+    /// before shutdown, so waiting for room would wait forever.
+    fn is_stopped(&self, log_stream: &str) -> bool {
+        self.inner
+            .streams
+            .get(log_stream)
+            .is_some_and(|s| s.lock().writer.is_stopped())
     }
 
     /// Sends an event to the default (first) stream without waiting; see

@@ -379,3 +379,37 @@ async fn dropping_every_handle_still_delivers_within_the_grace() {
     // The rule was consumed twice: the 503 and the resend that succeeded.
     assert_eq!(rule.num_calls(), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn send_does_not_wait_on_a_stopped_writer() {
+    let rule = mock!(Client::put_log_events)
+        .then_http_response(|| wire(400, &error_body("AccessDeniedException", "not you")));
+    let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &[&rule]);
+    let shipper = Shipper::builder(client, "g")
+        .stream("s")
+        .writer_config(WriterConfig {
+            buffer: BufferConfig {
+                max_events: 2,
+                ..BufferConfig::default()
+            },
+            ..config(TokenMode::Sequential)
+        })
+        .block_when_full(true)
+        .build()
+        .expect("shipper");
+
+    // The first batch meets the fatal error; the next events fill the buffer of a stopped writer.
+    let mut full = None;
+    for i in 0..10 {
+        if let Err(e) = shipper
+            .send(Event::new(now_ms(), format!("line {i}")))
+            .await
+        {
+            full = Some(e);
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert!(matches!(full, Some(Error::Full { .. })), "{full:?}");
+    assert!(shipper.report().total.fatal.is_some());
+}

@@ -227,11 +227,14 @@ async fn ship_from(
         }
         match shipper.send(parsed.event).await {
             Ok(_) => {}
-            // With blocking sends only an event larger than the whole buffer gets here; count it
-            // against success rather than lose it silently.
+            // With blocking sends only an event larger than the whole buffer, or any event once a
+            // fatal error stopped the writer, gets here; count it against success.
             Err(e) => {
                 counts.refused += 1;
-                progress.note(&format!("line {} refused: {e}", counts.lines));
+                // A stopped writer refuses every line; a few examples say enough.
+                if counts.refused <= 3 {
+                    progress.note(&format!("line {} refused: {e}", counts.lines));
+                }
             }
         }
         if counts.lines % 4096 == 0 {
