@@ -407,6 +407,10 @@ impl Shipper {
     /// Waits until `done` holds for every writer, or until `deadline`.
     async fn wait_until(&self, deadline: Instant, done: impl Fn(&StreamWriter) -> bool) {
         loop {
+            // After a shutdown no task is left to make progress: answer at once.
+            if *self.inner.stop.borrow() {
+                return;
+            }
             let mut progress = self.inner.progress.subscribe();
             let all_done = self.inner.streams.values().all(|s| done(&s.lock().writer));
             if all_done {

@@ -261,6 +261,17 @@ async fn shutdown_against_a_failing_service_accounts_for_every_event() {
     );
     assert!(!report.finished_in_time);
 
+    // Later calls answer at once with the same accounting (virtual time would not move otherwise).
+    let asked = Instant::now();
+    let again = shipper.flush(asked + Duration::from_secs(3600)).await;
+    assert_eq!(again.total, report.total);
+    // On the paused clock: no waiting for a deadline nobody can meet.
+    assert_eq!(asked.elapsed(), Duration::ZERO);
+    let again = shipper
+        .shutdown(Instant::now() + Duration::from_secs(3600))
+        .await;
+    assert_eq!(again.total, report.total);
+
     // After shutdown nothing more is accepted, and the event comes back.
     match shipper.try_send(Event::new(now_ms(), "late")) {
         Err(e @ Error::Closed { .. }) => assert_eq!(e.into_event().expect("event").message, "late"),
