@@ -86,7 +86,9 @@ def render(d):
     od, osh = load(d, "moto-distinct"), load(d, "moto-shared")
     lines = [BEGIN, ""]
     lines += [
-        "## Run",
+        "## Figures from the last `just bench` run",
+        "",
+        "### Run",
         "",
         f"- Date: {m.get('date', '?')}; commit `{m.get('commit', '?')}`"
         + (" (`+dirty`: uncommitted changes were built)" if "dirty" in m.get("commit", "") else ""),
@@ -97,7 +99,7 @@ def render(d):
         f"moto {m.get('moto_version', 'not run')} ({m.get('python', '')}, `moto_server`, werkzeug threaded)",
         "- Regenerate: `just bench` (runs `tests/bench/run.sh`; `BENCH_DURATION`, `BENCH_SKIP` and `BENCH_WRITE=0` adjust it)",
         "",
-        "## Ingest throughput: cwlogs-mock vs moto (same workload, same run)",
+        "### Ingest throughput: cwlogs-mock vs moto (same workload, same run)",
         "",
         "`cwlogs-load` sends raw awsJson1_1 PutLogEvents (pre-built bodies, SigV4-shaped headers, one request in",
         "flight per keep-alive connection), 1 s warm-up not counted. Latencies in ms; CPU in cores used",
@@ -138,7 +140,7 @@ def render(d):
     lines += ["```", ""]
 
     # Memory
-    lines += ["## Memory: 1,000,000 stored events of 200 bytes", ""]
+    lines += ["### Memory: 1,000,000 stored events of 200 bytes", ""]
     for server, name in (("cwlogs-mock", "mock-memory"), ("moto", "moto-memory")):
         rss = load(d, name + "-rss")
         r = load(d, name)
@@ -157,7 +159,7 @@ def render(d):
     lines += ["", "```", cmd(d, "mock-memory") + "   # RSS from /proc/PID/status before and after", "```", ""]
 
     # Adapter: median of the repetitions of each mode, by events/s.
-    lines += ["## sdk-adapter, one stream, vs a plain SDK loop", ""]
+    lines += ["### sdk-adapter, one stream, vs a plain SDK loop", ""]
 
     def runs(mode):
         out = []
@@ -211,7 +213,7 @@ def render(d):
             lines.append(cmd(d, f"adapter-{mode}-1"))
         lines += ["```", ""]
     fb = load(d, "adapter-full-buffer")
-    lines += ["## sdk-adapter memory at a full buffer", ""]
+    lines += ["### sdk-adapter memory at a full buffer", ""]
     if not fb or not fb.get("rss_bytes_per_buffered_event"):
         lines.append("- Not run.")
     else:
