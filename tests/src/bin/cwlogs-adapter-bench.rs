@@ -93,7 +93,7 @@ fn validate(a: &Args) -> anyhow::Result<()> {
     if !(1..=10_000_000).contains(&a.events) {
         bail!("--events must be 1-10000000, got {}", a.events);
     }
-    if a.event_bytes == 0 || a.event_bytes + EVENT_OVERHEAD > MAX_BATCH_BYTES {
+    if a.event_bytes == 0 || a.event_bytes > MAX_BATCH_BYTES - EVENT_OVERHEAD {
         bail!(
             "--event-bytes must be 1-{}, got {}",
             MAX_BATCH_BYTES - EVENT_OVERHEAD,
@@ -383,6 +383,8 @@ mod tests {
         assert!(parse(&[]).is_ok());
         assert!(parse(&["--events", "0"]).is_err());
         assert!(parse(&["--event-bytes", "0"]).is_err());
+        assert!(parse(&["--event-bytes", "18446744073709551615"]).is_err());
+        assert!(parse(&["--timeout", "0"]).is_err());
         assert!(parse(&["--in-flight", "0"]).is_err());
     }
 }

@@ -239,7 +239,10 @@ impl TryFrom<&Args> for LoadConfig {
         if duration.is_zero() {
             bail!("--duration must be greater than 0");
         }
-        if duration + warmup > MAX_RUN {
+        if duration
+            .checked_add(warmup)
+            .is_none_or(|total| total > MAX_RUN)
+        {
             bail!(
                 "--warmup plus --duration must be at most {} s",
                 MAX_RUN.as_secs()
@@ -351,6 +354,9 @@ mod tests {
         assert!(err(&["--duration", "NaN"]).contains("--duration"));
         assert!(err(&["--duration=-1"]).contains("--duration"));
         assert!(err(&["--duration", "4000"]).contains("at most"));
+        assert!(err(&["--duration", "1e19", "--warmup", "1e19"]).contains("at most"));
+        assert!(err(&["--duration", "1e30"]).contains("--duration"));
+        assert!(err(&["--event-bytes", "18446744073709551615"]).contains("--event-bytes"));
         assert!(err(&["--connections", "0"]).contains("--connections"));
         assert!(err(&["--streams", "5"]).contains("--streams"));
         assert!(err(&["--requests", "0"]).contains("--requests"));
