@@ -51,7 +51,14 @@ free_port() {
 wait_http() {
     local url=$1 limit=$2 i
     for ((i = 0; i < limit * 10; i++)); do
-        if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
+        if command -v curl >/dev/null; then
+            if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
+        else
+            # Without curl, an accepted TCP connection is enough.
+            local hostport=${url#http://}
+            hostport=${hostport%%/*}
+            if (exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}") 2>/dev/null; then return 0; fi
+        fi
         sleep 0.1
     done
     echo "no answer from $url after ${limit}s" >&2
