@@ -254,3 +254,51 @@ fn identical_inputs_give_identical_outputs() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn giving_up_after_an_unknown_outcome_reports_a_possible_duplicate_first() {
+    // The lost attempt may have stored the batch: a caller reading only `Dropped` would count
+    // events as lost that the service holds (found by tier 1 of the workspace simulation).
+    let capped = WriterConfig {
+        token_mode: TokenMode::Concurrent { max_in_flight: 2 },
+        retry: RetryPolicy {
+            max_retries_per_batch: Some(0),
+            ..RetryPolicy::default()
+        },
+        ..config()
+    };
+    let never_refilled = WriterConfig {
+        retry: RetryPolicy {
+            base_ms: 0,
+            budget: RetryBudget {
+                max_retries: 0,
+                refund_per_success_milli: 0,
+                refill_interval_ms: 0,
+            },
+            ..RetryPolicy::default()
+        },
+        ..config()
+    };
+    for config in [capped, never_refilled] {
+        let mut w = writer(config.clone());
+        w.push(Event::new(T0, "a"), T0).unwrap();
+        let put = one_put(&mut w);
+
+        w.handle_response(put.id, Outcome::Unknown, T0);
+        w.handle_timeout(T0);
+
+        let reports = drain(&mut w).reports;
+        assert_eq!(
+            reports,
+            vec![
+                Report::PossibleDuplicate { ids: ids([0]) },
+                Report::Dropped {
+                    ids: ids([0]),
+                    reason: DropReason::RetriesExhausted
+                },
+            ],
+            "{:?}",
+            config.token_mode
+        );
+    }
+}

@@ -68,7 +68,7 @@ impl StreamWriter {
                         continue;
                     }
                     Err(Empty::Forever) => {
-                        self.drop_events(batch.ids().to_vec(), DropReason::RetriesExhausted);
+                        self.drop_batch(batch, DropReason::RetriesExhausted);
                         continue;
                     }
                 }

@@ -264,7 +264,8 @@ impl StreamWriter {
     /// fatal error, without losing the events.
     pub fn take_unsent(&mut self) -> Vec<(EventId, Event)> {
         let mut out: Vec<(EventId, Event)> = Vec::with_capacity(self.buffered_events());
-        for (_, batch) in std::mem::take(&mut self.resend) {
+        for (_, mut batch) in std::mem::take(&mut self.resend) {
+            self.report_if_maybe_stored(&mut batch);
             for (id, e) in batch.ids().iter().zip(batch.events()) {
                 out.push((*id, Event::new(e.timestamp, e.message.clone())));
             }

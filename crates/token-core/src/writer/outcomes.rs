@@ -167,23 +167,38 @@ impl StreamWriter {
 
     pub(super) fn on_retryable(&mut self, mut batch: Batch, cause: RetryCause) {
         batch.retries += 1;
+        if cause == RetryCause::Unknown {
+            batch.maybe_stored = true;
+        }
         if matches!(self.config.retry.max_retries_per_batch, Some(max) if batch.retries > max) {
-            self.drop_events(batch.ids().to_vec(), DropReason::RetriesExhausted);
+            self.drop_batch(batch, DropReason::RetriesExhausted);
             return;
         }
         self.count_retry(cause);
         self.consecutive_failures += 1;
-        if cause == RetryCause::Unknown {
-            batch.maybe_stored = true;
-            if !self.sequential {
-                // Today's service does not deduplicate: the resend may store the batch twice.
-                self.report_possible_duplicate(&mut batch);
-            }
+        if cause == RetryCause::Unknown && !self.sequential {
+            // Today's service does not deduplicate: the resend may store the batch twice.
+            self.report_possible_duplicate(&mut batch);
         }
         batch.needs_budget = true;
         self.requeue(batch);
         let (delay, reason) = self.delay_for(cause, self.consecutive_failures);
         self.wait(delay, reason);
+    }
+
+    /// Gives up on a batch. An attempt with an unknown outcome may have stored it, so that is
+    /// reported first: a dropped event may be stored only if it was reported as a possible
+    /// duplicate (see [`Report::Dropped`]).
+    pub(super) fn drop_batch(&mut self, mut batch: Batch, reason: DropReason) {
+        self.report_if_maybe_stored(&mut batch);
+        self.drop_events(batch.ids().to_vec(), reason);
+    }
+
+    /// Reports the batch as a possible duplicate when an earlier attempt may have stored it.
+    pub(super) fn report_if_maybe_stored(&mut self, batch: &mut Batch) {
+        if batch.maybe_stored {
+            self.report_possible_duplicate(batch);
+        }
     }
 
     pub(super) fn report_possible_duplicate(&mut self, batch: &mut Batch) {
@@ -207,7 +222,8 @@ impl StreamWriter {
 
     pub(super) fn drop_unsent(&mut self, reason: DropReason) {
         let mut ids: Vec<EventId> = Vec::new();
-        for (_, batch) in std::mem::take(&mut self.resend) {
+        for (_, mut batch) in std::mem::take(&mut self.resend) {
+            self.report_if_maybe_stored(&mut batch);
             ids.extend_from_slice(batch.ids());
         }
         ids.extend(self.buffer.drain_all().map(|p| p.id));

@@ -7,7 +7,7 @@ impl StreamWriter {
     pub(super) fn on_not_found(&mut self, mut batch: Batch, what: Missing) {
         batch.setups += 1;
         if batch.setups > MAX_SETUPS_PER_BATCH {
-            self.drop_events(batch.ids().to_vec(), DropReason::ResourceNotFound { what });
+            self.drop_batch(batch, DropReason::ResourceNotFound { what });
             return;
         }
         if matches!(self.gate, Gate::Provisioning(_) | Gate::Stopped) {
@@ -23,7 +23,7 @@ impl StreamWriter {
             Missing::Unknown if auto.log_stream => SetupStep::CreateStream,
             Missing::Unknown if auto.log_group => SetupStep::CreateGroup,
             _ => {
-                self.drop_events(batch.ids().to_vec(), DropReason::ResourceNotFound { what });
+                self.drop_batch(batch, DropReason::ResourceNotFound { what });
                 return;
             }
         };
@@ -209,7 +209,8 @@ impl StreamWriter {
             .collect();
         let mut ids = Vec::new();
         for key in waiting {
-            if let Some(b) = self.resend.remove(&key) {
+            if let Some(mut b) = self.resend.remove(&key) {
+                self.report_if_maybe_stored(&mut b);
                 ids.extend_from_slice(b.ids());
             }
         }
