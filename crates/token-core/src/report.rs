@@ -36,7 +36,8 @@ pub enum Report {
     /// Annotation: these events were resent after an outcome that may have stored them already,
     /// so they may be stored twice (today's service does not deduplicate). Concurrent mode reports
     /// it when it resends; Sequential mode only when the resend is accepted without a
-    /// DataAlreadyAccepted that would have proved the first attempt landed. Both report it before
+    /// DataAlreadyAccepted that would have proved the first attempt landed, or when a token conflict
+    /// after such an outcome means no DataAlreadyAccepted can prove it any more. Both report it before
     /// [`Dropped`](Report::Dropped) when they give up on events after such an outcome, since the
     /// lost attempt may have stored them.
     PossibleDuplicate {

@@ -255,3 +255,44 @@ fn no_linger_deadline_while_the_only_slot_is_busy() {
     w.handle_timeout(T0.plus_ms(10_000));
     assert!(drain(&mut w).puts().is_empty(), "still one in flight");
 }
+
+#[test]
+fn a_conflict_after_an_unknown_outcome_reports_a_possible_duplicate() {
+    // The lost attempt may have landed under the first token before another writer moved the
+    // stream on; the resend under the adopted token stores a second copy, and a lost answer to it
+    // followed by DataAlreadyAccepted proves only that copy (found by tier 1 of the workspace
+    // simulation).
+    let mut w = writer(config());
+    let first = push_and_send(&mut w, "a", T0).puts()[0].clone();
+    w.handle_response(first.id, Outcome::Unknown, T0);
+    w.handle_timeout(T0.plus_ms(1_000));
+    let resend = drain(&mut w).puts()[0].clone();
+
+    w.handle_response(
+        resend.id,
+        Outcome::InvalidSequenceToken {
+            expected: Some("4907".into()),
+        },
+        T0.plus_ms(1_000),
+    );
+    let adopted = drain(&mut w);
+    let replay = adopted.puts()[0].clone();
+    w.handle_response(
+        replay.id,
+        Outcome::DataAlreadyAccepted {
+            expected: Some("4908".into()),
+        },
+        T0.plus_ms(1_000),
+    );
+    let done = drain(&mut w);
+
+    assert_eq!(put_of(&replay).1, Some("4907"));
+    let reports: Vec<Report> = adopted.reports.into_iter().chain(done.reports).collect();
+    assert_eq!(
+        reports,
+        vec![
+            Report::PossibleDuplicate { ids: ids([0]) },
+            Report::Delivered { ids: ids([0]) },
+        ]
+    );
+}

@@ -107,6 +107,10 @@ impl StreamWriter {
                 } else {
                     batch.token_override = expected;
                 }
+                // An earlier attempt with an unknown outcome may have landed under the old token;
+                // the stream has moved on since, so no DataAlreadyAccepted can prove it now, and
+                // the resend under the new token may store a second copy.
+                self.report_if_maybe_stored(&mut batch);
                 self.requeue(batch);
                 // The first conflict is a stale token: resend at once. Repeated conflicts mean
                 // another writer on the stream: back off with jitter instead of racing it.
