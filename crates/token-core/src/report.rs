@@ -10,7 +10,10 @@ use crate::outcome::Missing;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Report {
-    /// Terminal: the service stored these events.
+    /// Terminal: the service stored these events. One case the protocol leaves open: a
+    /// DataAlreadyAccepted answer carries no `rejectedLogEventsInfo`, so when it proves that an
+    /// attempt whose answer was lost was accepted, events that attempt had rejected (they aged out
+    /// of the time window in flight) are reported delivered with the rest of the batch.
     Delivered {
         /// The events, in send order.
         ids: Vec<EventId>,
