@@ -17,6 +17,9 @@ pub const GARBAGE: &[&str] = &[
     "49999999999999999999999999999999999999999999999999999999",
 ];
 
+/// Retention periods to set: two valid ones (§2) and one AWS refuses.
+pub const RETENTION: &[i64] = &[1, 3, 2];
+
 const HOUR_MS: i64 = 60 * 60 * 1000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
@@ -73,6 +76,9 @@ pub enum Action {
         /// The batch, in this order (so it may be unsorted).
         events: Vec<EventSpec>,
     },
+    /// PutRetentionPolicy of `GROUPS[g]` with `RETENTION[r]` days, or DeleteRetentionPolicy when
+    /// `r` is past its end.
+    SetRetention(usize, usize),
     /// DescribeLogGroups.
     DescribeGroups,
     /// DescribeLogStreams of `GROUPS[i]`.
@@ -115,6 +121,8 @@ fn offset() -> impl Strategy<Value = i64> {
         30 => -2_000i64..=0,
         1 => Just(-DAY_MS),
         1 => Just(-DAY_MS - 1),
+        1 => Just(-3 * DAY_MS),
+        1 => Just(-3 * DAY_MS - 1),
         1 => Just(-14 * DAY_MS),
         1 => Just(-14 * DAY_MS - 1),
         1 => Just(-20 * DAY_MS),
@@ -159,6 +167,7 @@ fn action() -> impl Strategy<Value = Action> {
             repeat: true,
             events: Vec::new(),
         }),
+        2 => (group(), 0..=RETENTION.len()).prop_map(|(g, r)| Action::SetRetention(g, r)),
         1 => Just(Action::DescribeGroups),
         3 => group().prop_map(Action::DescribeStreams),
         3 => (group(), stream()).prop_map(|(g, s)| Action::GetEvents(g, s)),

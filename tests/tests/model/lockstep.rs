@@ -8,7 +8,7 @@ use mock_server::wire::ApiResponse;
 use mock_server::{Config, Limits, State, TokenMode};
 
 use super::answer::{Answer, Tok};
-use super::gen::{Action, Step, TokenChoice, GARBAGE, GROUPS, STREAMS};
+use super::gen::{Action, Step, TokenChoice, GARBAGE, GROUPS, RETENTION, STREAMS};
 use super::renaming::Renaming;
 use super::request::{InputEvent, Request, SentToken};
 use super::service::{BatchLimits, Model, Tokens};
@@ -208,6 +208,13 @@ impl Lockstep {
                 let (group, stream) = key(*g, *s);
                 Request::DeleteLogStream { group, stream }
             }
+            Action::SetRetention(g, r) => match RETENTION.get(*r) {
+                Some(days) => Request::PutRetentionPolicy {
+                    group: name(*g),
+                    days: *days,
+                },
+                None => Request::DeleteRetentionPolicy { group: name(*g) },
+            },
             Action::DescribeGroups => Request::DescribeLogGroups,
             Action::DescribeStreams(g) => Request::DescribeLogStreams { group: name(*g) },
             Action::GetEvents(g, s) => {

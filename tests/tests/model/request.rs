@@ -76,6 +76,18 @@ pub enum Request {
         /// `logEvents`.
         events: Vec<InputEvent>,
     },
+    /// PutRetentionPolicy.
+    PutRetentionPolicy {
+        /// `logGroupName`.
+        group: String,
+        /// `retentionInDays`.
+        days: i64,
+    },
+    /// DeleteRetentionPolicy.
+    DeleteRetentionPolicy {
+        /// `logGroupName`.
+        group: String,
+    },
     /// DescribeLogGroups without filters.
     DescribeLogGroups,
     /// DescribeLogStreams of one group, default order (by name, ascending).
@@ -132,6 +144,8 @@ impl Request {
             Request::CreateLogStream { .. } => "CreateLogStream",
             Request::DeleteLogStream { .. } => "DeleteLogStream",
             Request::PutLogEvents { .. } => "PutLogEvents",
+            Request::PutRetentionPolicy { .. } => "PutRetentionPolicy",
+            Request::DeleteRetentionPolicy { .. } => "DeleteRetentionPolicy",
             Request::DescribeLogGroups => "DescribeLogGroups",
             Request::DescribeLogStreams { .. } => "DescribeLogStreams",
             Request::GetLogEvents { .. } => "GetLogEvents",
@@ -145,7 +159,9 @@ impl Request {
         match self {
             Request::CreateLogGroup { group }
             | Request::DeleteLogGroup { group }
+            | Request::DeleteRetentionPolicy { group }
             | Request::DescribeLogStreams { group } => format!("{op} {group}"),
+            Request::PutRetentionPolicy { group, days } => format!("{op} {group} days={days}"),
             Request::CreateLogStream { group, stream }
             | Request::DeleteLogStream { group, stream }
             | Request::GetLogEvents { group, stream } => format!("{op} {group}/{stream}"),

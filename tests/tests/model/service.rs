@@ -82,13 +82,21 @@ impl Stream {
     }
 }
 
+/// One log group: its retention and its streams by name.
+#[derive(Debug, Clone, Default)]
+struct Group {
+    /// Days after which events count as expired (§4); none: never.
+    retention_days: Option<i64>,
+    streams: BTreeMap<String, Stream>,
+}
+
 /// The whole service: groups by name, each with its streams by name (byte order, as AWS lists
 /// them, §2).
 #[derive(Debug, Clone)]
 pub struct Model {
     mode: Tokens,
     limits: BatchLimits,
-    groups: BTreeMap<String, BTreeMap<String, Stream>>,
+    groups: BTreeMap<String, Group>,
     next_stream_id: u64,
 }
 
@@ -137,14 +145,14 @@ impl Model {
 
     /// The token `group/stream` expects next, if it exists and has handed one out.
     pub fn expected_token(&self, group: &str, stream: &str) -> Option<Tok> {
-        self.groups.get(group)?.get(stream)?.current_token()
+        self.groups.get(group)?.streams.get(stream)?.current_token()
     }
 
     /// Every (group, stream) pair, in listing order.
     pub fn streams(&self) -> Vec<(String, String)> {
         self.groups
             .iter()
-            .flat_map(|(g, streams)| streams.keys().map(move |s| (g.clone(), s.clone())))
+            .flat_map(|(g, group)| group.streams.keys().map(move |s| (g.clone(), s.clone())))
             .collect()
     }
 
@@ -166,6 +174,8 @@ impl Model {
                 token,
                 events,
             } => self.put(group, stream, token, events, now),
+            Request::PutRetentionPolicy { group, days } => self.set_retention(group, Some(*days)),
+            Request::DeleteRetentionPolicy { group } => self.set_retention(group, None),
             Request::DescribeLogGroups => Answer::Groups(self.groups()),
             Request::DescribeLogStreams { group } => self.describe_streams(group),
             Request::GetLogEvents { group, stream } => self.get_events(group, stream),
@@ -183,7 +193,7 @@ impl Model {
                 Message::Exact("The specified log group already exists".into()),
             );
         }
-        self.groups.insert(group.to_owned(), BTreeMap::new());
+        self.groups.insert(group.to_owned(), Group::default());
         Answer::Done
     }
 
@@ -202,7 +212,7 @@ impl Model {
             return constraint_violated();
         }
         let id = self.next_stream_id;
-        let Some(streams) = self.groups.get_mut(group) else {
+        let Some(Group { streams, .. }) = self.groups.get_mut(group) else {
             return group_not_found();
         };
         if streams.contains_key(stream) {
@@ -230,7 +240,7 @@ impl Model {
         if !valid_group_name(group) || !valid_stream_name(stream) {
             return constraint_violated();
         }
-        let Some(streams) = self.groups.get_mut(group) else {
+        let Some(Group { streams, .. }) = self.groups.get_mut(group) else {
             return group_not_found();
         };
         match streams.remove(stream) {
@@ -239,8 +249,26 @@ impl Model {
         }
     }
 
+    fn set_retention(&mut self, group: &str, days: Option<i64>) -> Answer<Tok> {
+        // §2: the only periods AWS accepts.
+        const VALID_DAYS: &[i64] = &[
+            1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+            2922, 3288, 3653,
+        ];
+        if !valid_group_name(group) || days.is_some_and(|d| !VALID_DAYS.contains(&d)) {
+            return constraint_violated();
+        }
+        match self.groups.get_mut(group) {
+            Some(g) => {
+                g.retention_days = days;
+                Answer::Done
+            }
+            None => group_not_found(),
+        }
+    }
+
     fn describe_streams(&self, group: &str) -> Answer<Tok> {
-        let Some(streams) = self.groups.get(group) else {
+        let Some(Group { streams, .. }) = self.groups.get(group) else {
             return group_not_found();
         };
         Answer::Streams(
@@ -270,7 +298,7 @@ impl Model {
         if !valid_stream_name(stream) {
             return constraint_violated();
         }
-        let Some(streams) = self.groups.get(group) else {
+        let Some(Group { streams, .. }) = self.groups.get(group) else {
             return group_not_found();
         };
         match streams.get(stream) {
@@ -371,24 +399,29 @@ impl Model {
             return refusal;
         }
         let mode = self.mode;
-        let Some(streams) = self.groups.get_mut(group) else {
+        let Some(Group {
+            streams,
+            retention_days,
+        }) = self.groups.get_mut(group)
+        else {
             return group_not_found();
         };
         let Some(s) = streams.get_mut(stream) else {
             return stream_not_found();
         };
 
-        // §4: too old is a prefix ending at an exclusive index, too new a suffix starting at an
-        // inclusive one (the batch is chronological by now). No retention is ever set, so nothing
-        // is expired.
-        let too_old = events
-            .iter()
-            .filter(|e| e.timestamp < now - MAX_AGE_MS)
-            .count();
+        // §4: too old and expired are prefixes ending at exclusive indexes, too new a suffix
+        // starting at an inclusive one (the batch is chronological by now).
+        let older_than = |age_ms: i64| events.iter().filter(|e| e.timestamp < now - age_ms).count();
+        let too_old = older_than(MAX_AGE_MS);
+        let expired = retention_days.map_or(0, |days| older_than(days * DAY_MS));
+        // Open (§4 does not say how an event both too old and expired is reported): as too old,
+        // with `expiredLogEventEndIndex` only when retention drops more, as the mock does.
+        let dropped_head = too_old.max(expired);
         let too_new_start = events
             .iter()
             .position(|e| e.timestamp > now + MAX_FUTURE_MS);
-        let kept = &events[too_old..too_new_start.unwrap_or(events.len()).max(too_old)];
+        let kept = &events[dropped_head..too_new_start.unwrap_or(events.len()).max(dropped_head)];
         // §4: since mid-2025 the span is measured over the valid events only.
         if let (Some(first), Some(last)) = (kept.first(), kept.last()) {
             if last.timestamp - first.timestamp > MAX_SPAN_MS {
@@ -401,7 +434,7 @@ impl Model {
         let rejected = Rejected {
             too_new_start,
             too_old_end: (too_old > 0).then_some(too_old),
-            expired_end: None,
+            expired_end: (expired > too_old).then_some(expired),
         };
 
         let expected = s.current_token();

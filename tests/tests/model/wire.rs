@@ -14,7 +14,11 @@ pub fn api_request(request: &Request, token: Option<&str>) -> ApiRequest {
     let body = match request {
         Request::CreateLogGroup { group }
         | Request::DeleteLogGroup { group }
+        | Request::DeleteRetentionPolicy { group }
         | Request::DescribeLogStreams { group } => json!({ "logGroupName": group }),
+        Request::PutRetentionPolicy { group, days } => {
+            json!({ "logGroupName": group, "retentionInDays": days })
+        }
         Request::CreateLogStream { group, stream } | Request::DeleteLogStream { group, stream } => {
             json!({ "logGroupName": group, "logStreamName": stream })
         }
@@ -226,7 +230,9 @@ pub fn answer(request: &Request, response: &ApiResponse) -> Result<Answer<String
         Request::CreateLogGroup { .. }
         | Request::DeleteLogGroup { .. }
         | Request::CreateLogStream { .. }
-        | Request::DeleteLogStream { .. } => m.done("void answer").map(|()| Answer::Done),
+        | Request::DeleteLogStream { .. }
+        | Request::PutRetentionPolicy { .. }
+        | Request::DeleteRetentionPolicy { .. } => m.done("void answer").map(|()| Answer::Done),
         Request::PutLogEvents { .. } => put_answer(m),
         Request::DescribeLogGroups => groups_answer(m),
         Request::DescribeLogStreams { .. } => streams_answer(m),
