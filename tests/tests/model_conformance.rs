@@ -32,9 +32,9 @@ use model::lockstep::{Exchange, Lockstep, START_MS};
 use model::request::{InputEvent, Request, SentToken};
 use model::service::Tokens;
 
-/// Cases per token mode when `CWLOGS_TIER3_CASES` is not set: the whole target took 8–11 s in a
+/// Cases per token mode when `CWLOGS_TIER3_CASES` is not set: the whole target took 8–12 s in a
 /// debug build on the shared 2-core development machine (load average near 7); a case costs about
-/// 10–13 ms of CPU, so an idle machine runs it in about 4 s.
+/// 10 ms of CPU (about 6 s of CPU for the target), so an idle machine runs it in about 4 s.
 const DEFAULT_CASES: u32 = 300;
 /// Most generated steps per case (plus two setup steps and the final read-back).
 const MAX_STEPS: usize = 40;

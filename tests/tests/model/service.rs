@@ -341,9 +341,10 @@ impl Model {
                 )));
             }
         }
-        // The model's `sequenceToken` has length ≥ 1 (§1.4: model constraints are
-        // InvalidParameterException). Open: the current mode does not look at the token at all
-        // (§3.2 "ignored"), as the mock does.
+        // An empty `sequenceToken`: §1.4 says model-constraint failures are
+        // InvalidParameterException but does not quote this member's constraint. Open: strict mode
+        // refuses it (length ≥ 1, as other string members) and current mode does not look at the
+        // token at all (§3.2 "ignored"), as the mock does.
         if self.mode == Tokens::Strict && *token == SentToken::Garbage("") {
             violations.push(None);
         }
