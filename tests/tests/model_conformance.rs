@@ -36,7 +36,7 @@ use model::service::Tokens;
 /// debug build on the shared 2-core development machine (load average near 7); a case costs about
 /// 10 ms of CPU (about 6 s of CPU for the target), so an idle machine runs it in about 4 s.
 const DEFAULT_CASES: u32 = 300;
-/// Most generated steps per case (plus two setup steps and the final read-back).
+/// Most generated steps per case (plus three setup steps and the final read-back).
 const MAX_STEPS: usize = 40;
 
 fn cases() -> u32 {

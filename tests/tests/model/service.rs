@@ -452,8 +452,9 @@ impl Model {
                 _ => false,
             };
             if !matches {
-                // §3.1: the last accepted batch again (same messages; timestamps may differ)
-                // with the token it was accepted under.
+                // §3.1: an accepted batch again (same messages; timestamps may differ) with the
+                // token it was accepted under. Open (§3.1 does not say how far back the service
+                // remembers): only the last accepted batch counts, as in the mock.
                 let resend = s.last_batch.as_ref().is_some_and(|b| {
                     let same_token = match (sent, b.token) {
                         (None, None) => true,
