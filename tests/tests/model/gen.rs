@@ -115,7 +115,8 @@ fn token() -> impl Strategy<Value = TokenChoice> {
     ]
 }
 
-/// Times near every edge of §4: now, the 2 h future limit, the 14 d age limit, the 24 h span.
+/// Times near every edge of §4: now, the 2 h future limit, the 14 d age limit, the 24 h span,
+/// and the 1 d and 3 d retention periods of [`RETENTION`].
 fn offset() -> impl Strategy<Value = i64> {
     prop_oneof![
         30 => -2_000i64..=0,
@@ -159,7 +160,8 @@ fn action() -> impl Strategy<Value = Action> {
         30 => (group(), stream(), token(), prop::bool::weighted(0.15), batch()).prop_map(
             |(group, stream, token, repeat, events)| Action::Put { group, stream, token, repeat, events }
         ),
-        // A writer that lost the answer resends exactly what it sent (§3.1's DataAlreadyAccepted).
+        // A writer that lost the answer resends exactly what it sent (§3.1's DataAlreadyAccepted);
+        // with nothing sent before, this is an empty batch, which is refused.
         4 => (group(), stream()).prop_map(|(group, stream)| Action::Put {
             group,
             stream,
