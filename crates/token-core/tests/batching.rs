@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use token_core::limits::EVENT_OVERHEAD_BYTES;
+use token_core::limits::{DAY_MS, EVENT_OVERHEAD_BYTES};
 use token_core::*;
 
 /// Pushes `messages` at T0 with timestamps T0, flushes, and returns the first batch's messages.
@@ -227,5 +227,41 @@ fn ties_keep_push_order_in_a_large_shuffled_batch() {
                 a.timestamp
             );
         }
+    }
+}
+
+/// Inputs that only move time on (a push refused by a full buffer, a push rejected as too old)
+/// do not send; the batch whose linger they let expire must still be due by a deadline, or a
+/// driver that waits for `poll_timeout` waits for ever (found by tests/tests/adapter_vs_mock.rs).
+#[test]
+fn a_linger_that_expires_during_a_push_that_sends_nothing_is_still_a_deadline() {
+    for refused_by_full_buffer in [true, false] {
+        let mut w = writer(WriterConfig {
+            linger_ms: 20,
+            buffer: BufferConfig {
+                max_events: 1,
+                overflow: OverflowPolicy::Reject,
+                ..BufferConfig::default()
+            },
+            ..config()
+        });
+        w.push(Event::new(T0, "a"), T0).unwrap();
+        assert!(drain(&mut w).puts().is_empty());
+
+        let later = T0.plus_ms(50);
+        if refused_by_full_buffer {
+            let err = w.push(Event::new(T0, "refused"), later).unwrap_err();
+            assert!(matches!(err, Error::BufferFull { .. }));
+        } else {
+            let old = Event::new(T0.minus_ms(15 * DAY_MS), "too old");
+            assert_eq!(w.push(old, later).unwrap().len(), 1);
+        }
+
+        let deadline = w
+            .poll_timeout()
+            .expect("the expired linger is still a deadline");
+        assert!(deadline.at <= later, "{deadline:?}");
+        w.handle_timeout(later);
+        assert_eq!(messages(put_of(drain(&mut w).puts()[0]).0), ["a"]);
     }
 }

@@ -319,12 +319,15 @@ impl StreamWriter {
             Gate::Open => {
                 if self.has_capacity() && self.resend.is_empty() {
                     if let Some(front) = self.buffer.front() {
-                        let at = front.arrival.plus_ms(self.config.linger_ms);
-                        // A linger that already expired is not a deadline: the batch is sent as
-                        // soon as capacity frees, which a response (not a timeout) signals.
-                        if at > self.now && !self.batch_due() {
-                            offer(at, DeadlineReason::Linger);
-                        }
+                        // Capacity is free, so a batch already due is due now: an input that only
+                        // moved time on (a push refused by a full buffer or rejected as too old)
+                        // did not send it, and no response is coming that would.
+                        let at = if self.batch_due() {
+                            self.now
+                        } else {
+                            front.arrival.plus_ms(self.config.linger_ms)
+                        };
+                        offer(at, DeadlineReason::Linger);
                     }
                 }
             }
