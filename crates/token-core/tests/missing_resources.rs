@@ -178,3 +178,43 @@ fn a_recreated_stream_is_written_without_the_old_token() {
     let d = drain(&mut w);
     assert_eq!(put_of(d.puts()[0]).1, None);
 }
+
+#[test]
+fn a_dropped_marker_is_not_announced_by_another_marker() {
+    // A stream the writer may not create drops every batch, the marker announcing a drop too. A
+    // marker about that marker went out first with every later batch, was dropped in turn, and
+    // the events behind it never left (found by tier 1 of the workspace simulation).
+    let mut w = writer(WriterConfig {
+        auto_create: AutoCreate {
+            log_group: false,
+            log_stream: false,
+        },
+        limits: Limits {
+            max_batch_events: 1,
+            ..Limits::default()
+        },
+        dropped_marker: Some("{n} events dropped".into()),
+        ..config()
+    });
+    w.push(Event::new(T0, "a"), T0).unwrap();
+    w.push(Event::new(T0, "b"), T0).unwrap();
+    w.close(T0);
+    let not_found = Outcome::ResourceNotFound {
+        what: Missing::LogStream,
+    };
+
+    let mut sent = Vec::new();
+    while let Some(put) = drain(&mut w).puts().first().map(|r| (*r).clone()) {
+        sent.extend(messages(put_of(&put).0));
+        assert!(
+            sent.len() <= 3,
+            "a marker announced a dropped marker: {sent:?}"
+        );
+        w.handle_response(put.id, not_found.clone(), T0);
+    }
+
+    assert!(w.is_closed());
+    assert_eq!(sent, ["a", "1 events dropped", "b"]);
+    assert_eq!(w.counters().markers_queued, 1);
+    assert_eq!(w.counters().events_dropped, 3);
+}

@@ -127,6 +127,7 @@ impl StreamWriter {
         }
         let id = EventId(self.alloc_ids(1));
         self.counters.markers_queued += 1;
+        self.markers.insert(id);
         self.reports.push_back(Report::MarkerQueued { id, dropped });
         // At the front, so that it goes out with the next batch: "delivery resumes here".
         self.buffer.push_front(Pending {

@@ -28,7 +28,7 @@ use crate::retry::classify::{classify, Class, RetryCause};
 use crate::rng::SplitMix64;
 use crate::time::{Deadline, DeadlineReason, UnixMillis};
 use crate::validate::Window;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// How many times one batch may find its group or stream missing before it is dropped: a create
 /// that "succeeds" while puts keep failing must not loop forever.
@@ -115,6 +115,9 @@ pub struct StreamWriter {
     consecutive_failures: u32,
     consecutive_conflicts: u32,
     dropped_since_marker: u64,
+    /// Queued markers not yet ended. A dropped marker is not announced by another marker: while
+    /// the stream cannot be written, each marker would be dropped in turn and announce the last.
+    markers: BTreeSet<EventId>,
     closing: bool,
 
     requests: VecDeque<Request>,
@@ -164,6 +167,7 @@ impl StreamWriter {
             consecutive_failures: 0,
             consecutive_conflicts: 0,
             dropped_since_marker: 0,
+            markers: BTreeSet::new(),
             closing: false,
             requests: VecDeque::new(),
             reports: VecDeque::new(),

@@ -4,10 +4,19 @@
 use super::*;
 
 impl StreamWriter {
+    /// Forgets the markers among `ids`, which have ended; returns how many there were.
+    fn forget_markers(&mut self, ids: &[EventId]) -> u64 {
+        if self.markers.is_empty() {
+            return 0;
+        }
+        ids.iter().filter(|id| self.markers.remove(id)).count() as u64
+    }
+
     pub(super) fn reject(&mut self, ids: Vec<EventId>, reason: RejectReason, by: Rejector) {
         if ids.is_empty() {
             return;
         }
+        self.forget_markers(&ids);
         self.counters.events_rejected += ids.len() as u64;
         self.reports.push_back(Report::Rejected { ids, reason, by });
     }
@@ -18,8 +27,9 @@ impl StreamWriter {
         }
         let n = ids.len() as u64;
         self.counters.events_dropped += n;
+        let markers = self.forget_markers(&ids);
         if reason != DropReason::TakenBack {
-            self.dropped_since_marker += n;
+            self.dropped_since_marker += n - markers;
         }
         self.reports.push_back(Report::Dropped { ids, reason });
     }
@@ -52,6 +62,7 @@ impl StreamWriter {
         self.reject(expired, RejectReason::Expired, Rejector::Service);
         self.reject(too_new, RejectReason::TooNew, Rejector::Service);
         if !delivered.is_empty() {
+            self.forget_markers(&delivered);
             self.counters.events_delivered += delivered.len() as u64;
             self.counters.bytes_delivered += bytes;
             self.reports.push_back(Report::Delivered { ids: delivered });
