@@ -178,7 +178,10 @@ fn check_tally(
             t.delivered
         ));
     }
-    let may_have_been_sent = t.accepted - t.rejected_total().min(t.accepted) - buffer_full;
+    let may_have_been_sent = t
+        .accepted
+        .saturating_sub(t.rejected_total())
+        .saturating_sub(buffer_full);
     if distinct > may_have_been_sent {
         fail(format!(
             "{distinct} stored, but only {may_have_been_sent} can have been sent: {t:?}"
@@ -189,7 +192,7 @@ fn check_tally(
         // Nothing lost: every event not rejected and not dropped by the overflow policy is
         // delivered, and the stream holds exactly those.
         Service::Recovering(_) => {
-            let expected = sent - ancient - buffer_full;
+            let expected = sent.saturating_sub(ancient).saturating_sub(buffer_full);
             if t.delivered != expected || t.undelivered != 0 || t.dropped_total() != buffer_full {
                 fail(format!(
                     "the service recovers, yet {} of {expected} delivered: {t:?}",
@@ -259,8 +262,8 @@ fn check_duplicates(scenario: &Scenario, t: &Tally, held: &Held, fail: &mut impl
             // possible duplicate. A batch that never got an answer again ends undelivered or
             // dropped and is not reported as anything but that. So: events stored twice <=
             // possible duplicates + events not reported delivered that may have been sent.
-            let unconfirmed = t.undelivered + t.dropped_total()
-                - t.dropped.get("buffer_full").copied().unwrap_or(0);
+            let buffer_full = t.dropped.get("buffer_full").copied().unwrap_or(0);
+            let unconfirmed = t.undelivered + t.dropped_total().saturating_sub(buffer_full);
             if duplicated > t.possible_duplicates + unconfirmed {
                 fail(format!(
                     "{duplicated} event(s) stored twice, {} reported as possible duplicates, \
