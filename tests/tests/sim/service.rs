@@ -93,6 +93,13 @@ impl Service {
             .collect()
     }
 
+    /// The messages of the last batch a strict stream accepted (what it compares a replay with).
+    pub fn last_batch(&self, group: &str, stream: &str) -> Option<Vec<String>> {
+        let log_stream = self.state.store.require_stream(group, stream).ok()?;
+        let st = log_stream.lock();
+        st.last_batch.as_ref().map(|b| b.messages.clone())
+    }
+
     /// The retention the mock holds for a group.
     pub fn retention_days(&self, group: &str) -> Option<i64> {
         self.state

@@ -70,6 +70,11 @@ pub struct World {
     /// saw: if DataAlreadyAccepted later proves that put, the writer reports them delivered
     /// (`Report::Delivered`).
     pub rejected_unseen: BTreeSet<(usize, EventId)>,
+    /// Events of a batch that a strict stream answered DataAlreadyAccepted although none of them
+    /// was ever stored, because the batch had the token and the very messages of the last batch
+    /// it accepted (CLOUDWATCH.md §3.1: a replay is recognised by its messages). Only repeated
+    /// marker texts make such twins here; the writer reports them delivered.
+    pub twin_replays: BTreeSet<(usize, EventId)>,
     /// Problems seen while running (limit breaches, unexpected answers, a hang).
     pub violations: Vec<String>,
     /// The virtual clock, ms.
@@ -255,6 +260,7 @@ impl World {
             commits: vec![Vec::new(); scenario.streams.len()],
             violations: Vec::new(),
             rejected_unseen: BTreeSet::new(),
+            twin_replays: BTreeSet::new(),
             now: T0,
             steps: 0,
             log: std::env::var_os("CWLOGS_SIM_TRACE").map(|_| Vec::new()),
@@ -621,7 +627,30 @@ impl World {
                 answer.body
             ));
         }
-        if let RequestKind::PutLogEvents { events, .. } = &sent.kind {
+        if let RequestKind::PutLogEvents {
+            events,
+            log_group,
+            log_stream,
+            ..
+        } = &sent.kind
+        {
+            if answer.error_type == Some("DataAlreadyAcceptedException") {
+                let stream = self.scenario.writers[w].stream;
+                let never_stored = !self.commits[stream]
+                    .iter()
+                    .any(|c| matches!(c.owner, Owner::Writer(o, id) if o == w && events.ids().contains(&id)));
+                if never_stored {
+                    let messages: Vec<String> = events.iter().map(|e| e.message.clone()).collect();
+                    if self.service.last_batch(log_group, log_stream) == Some(messages) {
+                        self.twin_replays
+                            .extend(events.ids().iter().map(|id| (w, *id)));
+                    } else {
+                        self.violations.push(format!(
+                            "the mock answered DataAlreadyAccepted to writer {w}'s {id}, which was never stored"
+                        ));
+                    }
+                }
+            }
             if answer.error_type.is_none() {
                 let stream = self.scenario.writers[w].stream;
                 let stored = stored_range(&answer, events.len());
