@@ -46,15 +46,23 @@ async fn run_for(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
+/// A shipper whose task already sleeps with nothing to do, so that only a push can wake it (on
+/// the test's single thread, pushes made before the task first runs would be seen anyway).
+async fn idle_shipper(client: Client, config: WriterConfig) -> Shipper {
+    let shipper = Shipper::builder(client, "g")
+        .stream("s")
+        .writer_config(config)
+        .build()
+        .expect("shipper");
+    run_for(1).await;
+    shipper
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_full_batch_is_sent_without_waiting_for_linger() {
     let rule = mock!(Client::put_log_events).then_http_response(ok_put);
     let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &[&rule]);
-    let shipper = Shipper::builder(client, "g")
-        .stream("s")
-        .writer_config(config(10, 3_600_000))
-        .build()
-        .expect("shipper");
+    let shipper = idle_shipper(client, config(10, 3_600_000)).await;
 
     for i in 0..10 {
         shipper
@@ -71,11 +79,7 @@ async fn a_full_batch_is_sent_without_waiting_for_linger() {
 async fn a_lingering_event_is_sent_when_its_linger_ends() {
     let rule = mock!(Client::put_log_events).then_http_response(ok_put);
     let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &[&rule]);
-    let shipper = Shipper::builder(client, "g")
-        .stream("s")
-        .writer_config(config(10, 5_000))
-        .build()
-        .expect("shipper");
+    let shipper = idle_shipper(client, config(10, 5_000)).await;
 
     shipper
         .try_send(Event::new(now_ms(), "first"))
@@ -96,11 +100,7 @@ async fn a_lingering_event_is_sent_when_its_linger_ends() {
 async fn events_pushed_during_a_request_go_out_after_its_answer() {
     let rule = mock!(Client::put_log_events).then_http_response(ok_put);
     let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &[&rule]);
-    let shipper = Shipper::builder(client, "g")
-        .stream("s")
-        .writer_config(config(10, 3_600_000))
-        .build()
-        .expect("shipper");
+    let shipper = idle_shipper(client, config(10, 3_600_000)).await;
 
     // Thirty events in one go: the first full batch leaves at once; the other two become due
     // while it is in flight (Sequential: one at a time), which wakes nobody, and must follow
