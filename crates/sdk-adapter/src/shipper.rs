@@ -6,6 +6,11 @@
 //! request in its own task (so Concurrent mode really has several in flight), feeds every answer
 //! back, and sleeps until the writer's next deadline. Streams never share a task, so a throttled
 //! stream does not hold up another.
+//!
+//! A push wakes the task only when the task has something to do: the push produced a request or a
+//! report, or brought a deadline earlier than the one the task sleeps until (the first event of a
+//! linger). Most pushes only buffer, and waking the task for each of them cost a cross-thread
+//! wake-up per event that the request in flight had to share the cores with.
 
 use crate::error::Error;
 use crate::mapping;
@@ -110,6 +115,7 @@ impl ShipperBuilder {
                 state: Mutex::new(State {
                     writer,
                     tally: Tally::default(),
+                    task_sleeps_until: None,
                 }),
                 wake: Notify::new(),
             });
@@ -207,9 +213,23 @@ struct Stream {
 struct State {
     writer: StreamWriter,
     tally: Tally,
+    /// The deadline the stream's task last armed its timer for (`None`: it waits only for answers
+    /// and wakes). A push that brings an earlier deadline must wake the task; one that does not
+    /// can leave it asleep.
+    task_sleeps_until: Option<UnixMillis>,
 }
 
 impl State {
+    /// Whether the stream's task must look at the writer after a push: the push produced output
+    /// to drain, or a deadline earlier than the one the task sleeps until.
+    fn task_has_work(&self) -> bool {
+        self.writer.has_output()
+            || is_earlier(
+                self.writer.poll_timeout().map(|d| d.at),
+                self.task_sleeps_until,
+            )
+    }
+
     /// Folds every pending report into the tally; true if there was one.
     fn drain_reports(&mut self) -> bool {
         let mut any = false;
@@ -269,8 +289,7 @@ impl Shipper {
 
     /// Sends an event to the default (first) stream; see [`send_to`](Self::send_to).
     pub async fn send(&self, event: Event) -> Result<EventIds, Error> {
-        let stream = self.inner.default_stream.clone();
-        self.send_to(&stream, event).await
+        self.send_to(&self.inner.default_stream, event).await
     }
 
     /// Hands an event to the writer of `log_stream`. When its buffer is full and the shipper was
@@ -282,7 +301,16 @@ impl Shipper {
     /// Returns the id(s) token-core gave the event. An accepted event may still end up rejected
     /// (too old, too new) or dropped (overflow policy): the report says so.
     pub async fn send_to(&self, log_stream: &str, event: Event) -> Result<EventIds, Error> {
-        let mut event = event;
+        // The first attempt needs no subscription: only a full buffer makes `send` wait, and the
+        // attempts after subscribing below catch any progress made in between.
+        let mut event = match self.try_send_to(log_stream, event) {
+            Err(Error::Full { event: back, .. })
+                if self.inner.block_when_full && !self.is_stopped(log_stream) =>
+            {
+                back
+            }
+            other => return other,
+        };
         loop {
             // Subscribing before the attempt means a step of the writer between the attempt and
             // the wait is not missed.
@@ -329,14 +357,16 @@ impl Shipper {
                 event,
             });
         };
-        let result = stream.lock().writer.push(event, self.inner.clock.now());
-        match result {
-            Ok(ids) => {
-                stream.wake.notify_one();
-                Ok(ids)
-            }
-            Err(e) => Err(Error::from_push(&stream.name, e)),
+        let (result, wake) = {
+            let mut st = stream.lock();
+            let result = st.writer.push(event, self.inner.clock.now());
+            let wake = result.is_ok() && st.task_has_work();
+            (result, wake)
+        };
+        if wake {
+            stream.wake.notify_one();
         }
+        result.map_err(|e| Error::from_push(&stream.name, e))
     }
 
     /// Sends everything pushed so far without waiting for linger, and waits until all of it has
@@ -505,7 +535,10 @@ async fn drive(
                     break;
                 }
             }
-            (requests, st.writer.poll_timeout(), st.writer.is_closed())
+            let deadline = st.writer.poll_timeout();
+            // Pushes from now on compare against this deadline to decide whether to wake us.
+            st.task_sleeps_until = deadline.map(|d| d.at);
+            (requests, deadline, st.writer.is_closed())
         };
         progress.send_modify(|n| *n = n.wrapping_add(1));
         for request in requests {
@@ -551,6 +584,16 @@ async fn drive(
             }
             _ = stop.wait_for(|stop| *stop) => return,
         }
+    }
+}
+
+/// Whether deadline `next` comes before `armed`, the one a timer is set for (`None`: no deadline,
+/// i.e. later than any).
+fn is_earlier(next: Option<UnixMillis>, armed: Option<UnixMillis>) -> bool {
+    match (next, armed) {
+        (Some(next), Some(armed)) => next < armed,
+        (Some(_), None) => true,
+        (None, _) => false,
     }
 }
 
@@ -641,5 +684,27 @@ async fn execute(client: &Client, kind: RequestKind) -> Outcome {
             code: "UnsupportedRequest".to_owned(),
             message: format!("sdk-adapter cannot send {}", other.operation()),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_earlier_deadline_needs_the_task() {
+        let (a, b) = (UnixMillis(1_000), UnixMillis(2_000));
+        assert!(is_earlier(Some(a), Some(b)));
+        assert!(
+            is_earlier(Some(a), None),
+            "a first deadline is earlier than none"
+        );
+        assert!(!is_earlier(Some(b), Some(a)));
+        assert!(
+            !is_earlier(Some(a), Some(a)),
+            "the timer already fires then"
+        );
+        assert!(!is_earlier(None, Some(a)));
+        assert!(!is_earlier(None, None));
     }
 }

@@ -304,6 +304,15 @@ impl StreamWriter {
         self.reports.pop_front()
     }
 
+    /// Whether [`poll_request`](Self::poll_request) or [`poll_report`](Self::poll_report) has
+    /// something to give. A driver that accepts pushes on one thread and drains on another (a
+    /// task woken by the pushes) asks this after a push, so that it wakes the draining side only
+    /// when a push produced output, not for every event.
+    #[must_use]
+    pub fn has_output(&self) -> bool {
+        !self.requests.is_empty() || !self.reports.is_empty()
+    }
+
     /// When to call [`handle_timeout`](Self::handle_timeout) next, and why; `None` when the writer
     /// waits only for pushes or responses.
     #[must_use]
@@ -408,6 +417,32 @@ impl StreamWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_output_says_whether_a_poll_would_give_something() {
+        let now = UnixMillis(1_700_000_000_000);
+        let mut config = WriterConfig::new("g", "s");
+        config.limits.max_batch_events = 2;
+        let mut writer = StreamWriter::new(config).unwrap();
+        assert!(!writer.has_output());
+
+        // One event only lingers; the second fills a batch, which is due at once.
+        writer.push(Event::new(now, "a"), now).unwrap();
+        assert!(!writer.has_output());
+        writer.push(Event::new(now, "b"), now).unwrap();
+        assert!(writer.has_output());
+
+        while writer.poll_request().is_some() {}
+        while writer.poll_report().is_some() {}
+        assert!(!writer.has_output());
+
+        // A report alone counts too: an event far too old is rejected on push.
+        writer.push(Event::new(UnixMillis(0), "old"), now).unwrap();
+        assert!(writer.has_output());
+        assert!(writer.poll_request().is_none());
+        assert!(writer.poll_report().is_some());
+        assert!(!writer.has_output());
+    }
 
     #[test]
     fn a_writer_can_move_to_another_thread() {
