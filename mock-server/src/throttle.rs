@@ -574,7 +574,7 @@ mod tests {
 
     #[test]
     fn a_clock_that_steps_back_does_not_drain_the_bucket() {
-        let mut bucket = TokenBucket::new(2.0, Instant::now() + Duration::from_secs(1));
+        let mut bucket = TokenBucket::new(2.0, Instant::now() + Duration::from_secs(3600));
         bucket.try_take(Instant::now()).unwrap();
         bucket.try_take(Instant::now()).unwrap();
         assert!(bucket.try_take(Instant::now()).is_err());
