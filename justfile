@@ -49,8 +49,28 @@ e2e: venv
     {{cargo}} build --release --locked -p mock-server -p sdk-adapter --bins
     PATH="{{venv}}/bin:$PATH" bash tests/e2e/run.sh target/release
 
-# Benchmarks: token-core's criterion benches, cwlogs-load against cwlogs-mock and moto (ratio),
-# sdk-adapter vs a plain SDK loop, the mock's memory; rewrites the generated part of BENCHMARKS.md.
+# Fails if the cases do not finish within `minutes`; CWLOGS_TIER1_CASES, CWLOGS_TIER2_CASES and
+# CWLOGS_TIER3_CASES override the case counts.
+# The chaos suite's three tiers with many more generated cases than `just test` (release build).
+soak minutes="30":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export CWLOGS_TIER1_CASES="${CWLOGS_TIER1_CASES:-20000}"
+    export CWLOGS_TIER2_CASES="${CWLOGS_TIER2_CASES:-200}"
+    export CWLOGS_TIER3_CASES="${CWLOGS_TIER3_CASES:-5000}"
+    {{cargo}} build --release --locked -p cwlogs-tests --tests
+    echo "soak: tier 1 $CWLOGS_TIER1_CASES, tier 2 $CWLOGS_TIER2_CASES, tier 3 $CWLOGS_TIER3_CASES cases, at most {{minutes}} min"
+    status=0
+    timeout --signal=TERM "{{minutes}}m" {{cargo}} test --release --locked -p cwlogs-tests \
+        --test sim_token_core_vs_mock --test model_conformance --test adapter_vs_mock || status=$?
+    if [ "$status" -eq 124 ]; then
+        echo "soak: did not finish within {{minutes}} min; lower the CWLOGS_TIER*_CASES counts or raise minutes"
+    fi
+    exit "$status"
+
+# The run: token-core's criterion benches, cwlogs-load against cwlogs-mock and moto (ratio),
+# sdk-adapter vs a plain SDK loop, the mock's memory.
+# Benchmarks side by side with peers; rewrites the generated part of BENCHMARKS.md.
 bench:
     CARGO={{cargo}} bash tests/bench/run.sh
 
