@@ -140,12 +140,25 @@ fn three_shippers_on_one_strict_stream_under_the_legacy_quota_deliver_everything
         ..plain(Mode::StrictSequential)
     };
 
+    // The quota's bucket reads the machine's clock, so whether the puts come faster than 5 per
+    // second depends on this machine's speed (a loaded debug build may not manage it). What holds at
+    // any speed is the bucket's bound over the whole run (every put falls inside this window): at
+    // most its burst of 5 plus 5 per second got through. Whenever more puts than that were sent,
+    // the bound forces throttles, as the fixed "some were throttled" check assumed they would be.
+    let started = std::time::Instant::now();
     let observed = run_checked(&scenario);
+    let took = started.elapsed();
 
     assert_each_stored_once(&scenario, &observed);
+    let (requests, throttled) = (
+        put_counter(&observed, "requests"),
+        put_counter(&observed, "throttled"),
+    );
+    // Truncation is the point: a fraction of a token admits nothing.
+    let most = (5.0 + 5.0 * took.as_secs_f64()).floor() as u64;
     assert!(
-        put_counter(&observed, "throttled") > 0,
-        "no put was throttled: {}",
+        requests.saturating_sub(throttled) <= most,
+        "{requests} puts, {throttled} throttled in {took:?}: a 5/s stream quota admits at most {most}: {}",
         observed.stats
     );
     assert!(
