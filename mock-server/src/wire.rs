@@ -132,9 +132,9 @@ impl ApiRequest {
 /// The body of an [`ApiRequest`]: dereferences to the body parsed as a JSON object, or to the error
 /// AWS answers for it.
 ///
-/// A PutLogEvents body of the usual shape is read by the fast path ([`crate::put_json`]) and
-/// kept as text; its `Value` form is only built if something dereferences it (hooks and the
-/// decision use the fast path's reading instead). Every other body is parsed at once.
+/// A PutLogEvents body of the usual shape is read by the fast path (the private `put_json`
+/// module) and kept as text; its `Value` form is only built if something dereferences it (hooks
+/// and the decision use the fast path's reading instead). Every other body is parsed at once.
 #[derive(Debug, Clone)]
 pub struct RequestBody {
     /// The fast path's reading, when it took the body.
