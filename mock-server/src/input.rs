@@ -167,13 +167,21 @@ impl Violations {
     /// A required member that is absent.
     pub fn required<T>(&mut self, member: &str, value: Option<T>) -> Option<T> {
         if value.is_none() {
-            self.push("null", member, "Member must not be null");
+            self.missing(member);
         }
         value
     }
 
+    /// Records that the required `member` is absent.
+    pub fn missing(&mut self, member: &str) {
+        self.push("null", member, "Member must not be null");
+    }
+
     /// Length bounds of a string, counted in characters as AWS counts them.
     pub fn length(&mut self, member: &str, value: &str, min: usize, max: usize) {
+        if length_within(value, min, max) {
+            return;
+        }
         let len = value.encode_utf16().count();
         if len < min {
             self.push(
@@ -266,6 +274,22 @@ impl Violations {
             self.found.join("; ")
         )))
     }
+}
+
+/// Whether `value`'s length in UTF-16 code units (how AWS counts characters) is within
+/// `min..=max`. A UTF-8 string of `b` bytes has between `b / 3` (rounded up) and `b` UTF-16 units,
+/// so the byte length alone settles the usual bounds; the units are only counted when it does not.
+pub fn length_within(value: &str, min: usize, max: usize) -> bool {
+    let bytes = value.len();
+    let (fewest, most) = (bytes.div_ceil(3), bytes);
+    if fewest >= min && most <= max {
+        return true;
+    }
+    if most < min || fewest > max {
+        return false;
+    }
+    let units = value.encode_utf16().count();
+    (min..=max).contains(&units)
 }
 
 /// Quotes a value the way AWS shows it in a validation message.

@@ -21,7 +21,8 @@
 //! - [`ops`]: the decision, [`State::decide`], one module per operation family;
 //! - [`store`]: groups, streams and events, locked per stream;
 //! - [`wire`], [`api_error`], [`input`], [`names`], [`tokens`], [`filter_pattern`]: the protocol's
-//!   pieces; [`admin_core`]: `/_mock/health` and `/_mock/events`;
+//!   pieces (PutLogEvents bodies of the usual shape skip the `Value` tree: `put_json` reads them
+//!   straight from the text into the typed `put_input`); [`admin_core`]: `/_mock/health` and `/_mock/events`;
 //! - [`admin`]: the rest of the admin API and [`admin::Controls`], the hook that applies
 //!   [`throttle`] quotas and [`faults`] and counts [`stats`]; [`background_writer`]: emulated
 //!   neighbours on a stream; [`state_file`]: persistence across restarts.
@@ -42,6 +43,8 @@ pub mod input;
 pub mod names;
 pub mod ops;
 pub mod pipeline;
+mod put_input;
+mod put_json;
 pub mod server;
 pub mod state_file;
 pub mod stats;

@@ -7,12 +7,16 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
 use crate::api_error::ApiError;
+use crate::input::Members;
+use crate::put_input::PutInput;
+use crate::put_json::PutLogEventsBody;
 
 /// The prefix of every CloudWatch Logs `X-Amz-Target`.
 pub const TARGET_PREFIX: &str = "Logs_20140328.";
@@ -35,8 +39,9 @@ pub struct ApiRequest {
     /// The operation named by `X-Amz-Target` after the `Logs_20140328.` prefix, or the whole header
     /// when the prefix is missing (it is then an unknown operation). Empty without the header.
     pub operation: String,
-    /// The body parsed as JSON, or the error AWS answers for it.
-    pub body: Result<Map<String, Value>, ApiError>,
+    /// The body parsed as JSON, or the error AWS answers for it (dereference it for the
+    /// `Result`; a PutLogEvents body is only parsed into a `Value` when something asks).
+    pub body: RequestBody,
     /// The region of the SigV4 credential scope, when signed.
     pub region: Option<String>,
     /// The access key id of the SigV4 credential scope, when signed.
@@ -53,9 +58,10 @@ impl ApiRequest {
             None => String::new(),
         };
         let scope = authorization.and_then(CredentialScope::parse);
+        let body = RequestBody::read(&operation, body);
         Self {
             operation,
-            body: parse_body(body),
+            body,
             region: scope.as_ref().map(|s| s.region.clone()),
             access_key_id: scope.map(|s| s.access_key_id),
             request_id: new_request_id(),
@@ -74,7 +80,38 @@ impl ApiRequest {
 
     /// A string member of the body, if present; used to name the group and stream for hooks.
     pub fn str_member(&self, name: &str) -> Option<&str> {
+        if let Some(put) = &self.body.put {
+            return put.str_member(name);
+        }
         self.body.as_ref().ok()?.get(name)?.as_str()
+    }
+
+    /// The PutLogEvents members of the body (whatever the operation), or AWS's error for a body
+    /// that is not JSON or has a member of the wrong type.
+    pub(crate) fn put_input(&self) -> Result<PutInput<'_>, ApiError> {
+        match &self.body.put {
+            Some(put) => Ok(put.input()),
+            None => match &*self.body {
+                Ok(map) => PutInput::from_members(&Members::new(map)),
+                Err(e) => Err(e.clone()),
+            },
+        }
+    }
+
+    /// The same request without the fast path's reading of its body, so that tests can compare
+    /// the two paths.
+    #[cfg(test)]
+    pub(crate) fn without_fast_path(mut self) -> Self {
+        if let Some(put) = self.body.put.take() {
+            let _ = self.body.parsed.set(parse_body(put.text().as_bytes()));
+        }
+        self
+    }
+
+    /// Whether the body was read by the PutLogEvents fast path.
+    #[cfg(test)]
+    pub(crate) fn took_fast_path(&self) -> bool {
+        self.body.put.is_some()
     }
 
     /// `logGroupName`, or the name inside `logGroupIdentifier`, when the body has one.
@@ -89,6 +126,43 @@ impl ApiRequest {
     /// `logStreamName`, when the body has one.
     pub fn log_stream_name(&self) -> Option<&str> {
         self.str_member("logStreamName")
+    }
+}
+
+/// The body of an [`ApiRequest`]: dereferences to the body parsed as a JSON object, or to the error
+/// AWS answers for it.
+///
+/// A PutLogEvents body of the usual shape is read by the fast path (the private `put_json`
+/// module) and kept as text; its `Value` form is only built if something dereferences it (hooks
+/// and the decision use the fast path's reading instead). Every other body is parsed at once.
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    /// The fast path's reading, when it took the body.
+    put: Option<PutLogEventsBody>,
+    /// The general reading; always set when `put` is `None`.
+    parsed: OnceLock<Result<Map<String, Value>, ApiError>>,
+}
+
+impl RequestBody {
+    fn read(operation: &str, body: &[u8]) -> Self {
+        let put = (operation == "PutLogEvents")
+            .then(|| std::str::from_utf8(body).ok())
+            .flatten()
+            .and_then(|text| PutLogEventsBody::parse(text.to_owned()));
+        let parsed = OnceLock::new();
+        if put.is_none() {
+            let _ = parsed.set(parse_body(body));
+        }
+        Self { put, parsed }
+    }
+}
+
+impl Deref for RequestBody {
+    type Target = Result<Map<String, Value>, ApiError>;
+
+    fn deref(&self) -> &Self::Target {
+        self.parsed
+            .get_or_init(|| parse_body(self.put.as_ref().map_or(&b""[..], |p| p.text().as_bytes())))
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod faults_support;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
@@ -44,9 +45,18 @@ async fn put(
 }
 
 fn batch(prefix: &str) -> Vec<InputLogEvent> {
+    // Each batch starts after the previous one ends: the stream orders events by timestamp, and a
+    // fast server answers well within a batch's 3 ms span, which would interleave two batches.
+    static NEXT: AtomicI64 = AtomicI64::new(0);
     let now = now_ms();
+    let previous_end = NEXT
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |end| {
+            Some(end.max(now) + 3)
+        })
+        .unwrap_or(now);
+    let start = previous_end.max(now);
     (0..3)
-        .map(|i| event(now + i, &format!("{prefix}-{i}")))
+        .map(|i| event(start + i, &format!("{prefix}-{i}")))
         .collect()
 }
 

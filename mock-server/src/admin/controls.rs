@@ -225,6 +225,20 @@ impl Controls {
         request: Option<&Map<String, Value>>,
         response_body: Option<&str>,
     ) {
+        self.record_with(facts, outcome, response_body, |body| {
+            request.map(|r| stored_by_put(r, body))
+        });
+    }
+
+    /// [`Controls::record`] with the events and bytes a successful put stored computed by
+    /// `stored` from the answer's body (`None`: not counted as a put).
+    fn record_with(
+        &self,
+        facts: &RequestFacts<'_>,
+        outcome: Outcome<'_>,
+        response_body: Option<&str>,
+        stored: impl FnOnce(&str) -> Option<(u64, u64)>,
+    ) {
         let error_type = match outcome {
             Outcome::Answered { error_type } => error_type,
             Outcome::ConnectionClosed => Some(CONNECTION_CLOSED),
@@ -245,8 +259,7 @@ impl Controls {
             }
             // A lost response was still committed; count what it stored if it decided at all.
             None | Some(CONNECTION_CLOSED) => {
-                if let (Some(request), Some(body)) = (request, response_body) {
-                    let (events, bytes) = stored_by_put(request, body);
+                if let Some((events, bytes)) = response_body.and_then(stored) {
                     self.stats.record_put(group, stream, events, bytes);
                 }
             }
@@ -267,8 +280,26 @@ fn facts_of(request: &ApiRequest) -> RequestFacts<'_> {
     }
 }
 
-fn request_body(request: &ApiRequest) -> Option<&Map<String, Value>> {
-    request.body.as_ref().ok()
+/// What a decided put stored, read from the typed input so that a PutLogEvents body taken by the
+/// fast path is never parsed into a `Value` just to be counted.
+fn stored_by_request(request: &ApiRequest, response_body: &str) -> Option<(u64, u64)> {
+    match request.put_input() {
+        Ok(input) => {
+            let lengths: Vec<Option<usize>> = input
+                .log_events
+                .iter()
+                .flatten()
+                .map(|e| e.message.map(str::len))
+                .collect();
+            Some(stored_of(&lengths, response_body))
+        }
+        // Not a valid put; counted the way the body reads, as for any other request.
+        Err(_) => request
+            .body
+            .as_ref()
+            .ok()
+            .map(|body| stored_by_put(body, response_body)),
+    }
 }
 
 /// The pipeline hook: faults and quotas before the decision, lost and slow responses after it,
@@ -321,11 +352,11 @@ impl Hook for Controls {
                 // Only a successful decision stored anything; an error answer lost on the way
                 // (say InvalidSequenceToken) stored nothing and must not count as a put.
                 let stored = (!response.is_error()).then_some(response.body.as_str());
-                self.record(
+                self.record_with(
                     &facts_of(request),
                     Outcome::ConnectionClosed,
-                    request_body(request),
                     stored,
+                    |body| stored_by_request(request, body),
                 );
                 After::Drop
             }
@@ -336,13 +367,13 @@ impl Hook for Controls {
 
     fn answered(&self, request: &ApiRequest, response: &ApiResponse) {
         lock(&self.pending).remove(&request.request_id);
-        self.record(
+        self.record_with(
             &facts_of(request),
             Outcome::Answered {
                 error_type: response.error_type,
             },
-            request_body(request),
             Some(&response.body),
+            |body| stored_by_request(request, body),
         );
     }
 
@@ -365,6 +396,16 @@ pub fn stored_by_put(request: &Map<String, Value>, response_body: &str) -> (u64,
     let Some(events) = request.get("logEvents").and_then(Value::as_array) else {
         return (0, 0);
     };
+    let lengths: Vec<Option<usize>> = events
+        .iter()
+        .map(|e| e["message"].as_str().map(str::len))
+        .collect();
+    stored_of(&lengths, response_body)
+}
+
+/// Events and message bytes in the stored range of a put whose events' messages have `lengths`
+/// (`None`: not a string), given the put's JSON answer.
+fn stored_of(lengths: &[Option<usize>], response_body: &str) -> (u64, u64) {
     let response: Value = serde_json::from_str(response_body).unwrap_or(Value::Null);
     let info = &response["rejectedLogEventsInfo"];
     let index = |name: &str| info[name].as_u64().map(|i| i as usize);
@@ -373,14 +414,14 @@ pub fn stored_by_put(request: &Map<String, Value>, response_body: &str) -> (u64,
         .chain(index("expiredLogEventEndIndex"))
         .max()
         .unwrap_or(0)
-        .min(events.len());
+        .min(lengths.len());
     let end = index("tooNewLogEventStartIndex")
-        .unwrap_or(events.len())
-        .clamp(start, events.len());
-    let bytes = events[start..end]
+        .unwrap_or(lengths.len())
+        .clamp(start, lengths.len());
+    let bytes = lengths[start..end]
         .iter()
-        .filter_map(|e| e["message"].as_str())
-        .map(|m| m.len() as u64)
+        .flatten()
+        .map(|&n| n as u64)
         .sum();
     ((end - start) as u64, bytes)
 }

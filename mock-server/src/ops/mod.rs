@@ -82,7 +82,14 @@ impl State {
             "CreateLogStream" => streams::create_log_stream,
             "DeleteLogStream" => streams::delete_log_stream,
             "DescribeLogStreams" => streams::describe_log_streams,
-            "PutLogEvents" => put::put_log_events,
+            // Decided on its typed input (read without a `Value` tree when the fast path took
+            // the body), not on the generic members.
+            "PutLogEvents" => {
+                let result = request
+                    .put_input()
+                    .and_then(|input| put::put_log_events(self, &input, now_ms));
+                return respond(result);
+            }
             "GetLogEvents" => get::get_log_events,
             "FilterLogEvents" => filter::filter_log_events,
             "PutRetentionPolicy" => retention::put_retention_policy,
@@ -95,7 +102,7 @@ impl State {
             "ListTagsLogGroup" => tags::list_tags_log_group,
             _ => return ApiError::unknown_operation().into_response(),
         };
-        let body = match &request.body {
+        let body = match &*request.body {
             Ok(body) => body,
             Err(e) => return e.clone().into_response(),
         };
@@ -108,11 +115,15 @@ impl State {
             },
             now: now_ms,
         };
-        match handler(&ctx) {
-            Ok(Value::Null) => ApiResponse::empty(),
-            Ok(value) => ApiResponse::ok(value),
-            Err(e) => e.into_response(),
-        }
+        respond(handler(&ctx))
+    }
+}
+
+fn respond(result: OpResult) -> ApiResponse {
+    match result {
+        Ok(Value::Null) => ApiResponse::empty(),
+        Ok(value) => ApiResponse::ok(value),
+        Err(e) => e.into_response(),
     }
 }
 

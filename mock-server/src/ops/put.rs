@@ -9,11 +9,12 @@
 
 use serde_json::{Map, Value};
 
-use super::{Ctx, OpResult};
+use super::{OpResult, State};
 use crate::api_error::ApiError;
 use crate::config::TokenMode;
-use crate::input::{Members, Violations};
+use crate::input::{length_within, Violations};
 use crate::names;
+use crate::put_input::{EventInput, PutInput};
 use crate::store::{AcceptedBatch, StoredEvent};
 use crate::tokens;
 
@@ -27,38 +28,31 @@ pub const MAX_AGE_MS: i64 = 14 * 24 * 60 * 60 * 1000;
 pub const MAX_SPAN_MS: i64 = 24 * 60 * 60 * 1000;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// One event of a batch that passed the model checks.
 struct InputEvent<'a> {
     timestamp: i64,
     message: &'a str,
 }
 
-fn read_events<'a>(
-    list: &[Option<Members<'a>>],
-    v: &mut Violations,
-) -> Result<Vec<InputEvent<'a>>, ApiError> {
-    let mut events = Vec::with_capacity(list.len());
-    for (i, item) in list.iter().enumerate() {
-        let n = i + 1;
-        let (timestamp, message) = match item {
-            Some(m) => (m.long("timestamp")?, m.string("message")?),
-            None => (None, None),
-        };
-        let ts_member = format!("logEvents.{n}.member.timestamp");
-        let msg_member = format!("logEvents.{n}.member.message");
-        if let Some(t) = v.required(&ts_member, timestamp) {
-            if t < 0 {
-                v.range(&ts_member, t, 0, i64::MAX);
+/// Records the model violations of the events: a missing timestamp or message, a negative
+/// timestamp, an empty message. Member paths (`logEvents.<n>.member.<name>`, 1-based) are only
+/// built for a violation, which valid batches never have.
+fn check_events(events: &[EventInput<'_>], v: &mut Violations) {
+    for (i, e) in events.iter().enumerate() {
+        let member = |name: &str| format!("logEvents.{}.member.{name}", i + 1);
+        match e.timestamp {
+            None => v.missing(&member("timestamp")),
+            Some(t) if t < 0 => v.range(&member("timestamp"), t, 0, i64::MAX),
+            Some(_) => {}
+        }
+        match e.message {
+            None => v.missing(&member("message")),
+            Some(m) if !length_within(m, 1, usize::MAX) => {
+                v.length(&member("message"), m, 1, usize::MAX);
             }
+            Some(_) => {}
         }
-        if let Some(msg) = v.required(&msg_member, message) {
-            v.length(&msg_member, msg, 1, usize::MAX);
-        }
-        events.push(InputEvent {
-            timestamp: timestamp.unwrap_or(0),
-            message: message.unwrap_or(""),
-        });
     }
-    Ok(events)
 }
 
 /// Which events of a chronological batch are dropped for their time, as AWS reports them.
@@ -119,13 +113,11 @@ impl Rejections {
     }
 }
 
-pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
-    let m = &ctx.members;
-    let limits = &ctx.state.config.limits;
-    let group_name = m.string("logGroupName")?;
-    let stream_name = m.string("logStreamName")?;
-    let token = m.string("sequenceToken")?;
-    let list = m.object_list("logEvents")?;
+pub(super) fn put_log_events<'a>(mock: &State, input: &PutInput<'a>, now: i64) -> OpResult {
+    let limits = &mock.config.limits;
+    let group_name = input.log_group_name;
+    let stream_name = input.log_stream_name;
+    let token = input.sequence_token;
 
     let mut v = Violations::new();
     if let Some(g) = v.required("logGroupName", group_name) {
@@ -134,19 +126,28 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
     if let Some(s) = v.required("logStreamName", stream_name) {
         names::check_stream_name(&mut v, "logStreamName", s);
     }
-    let mut events = Vec::new();
-    if let Some(list) = v.required("logEvents", list.as_ref()) {
+    let mut events: &[EventInput<'a>] = &[];
+    if let Some(list) = v.required("logEvents", input.log_events.as_deref()) {
         // AWS shows an empty list as '[]'; a too-long one is not worth rendering in full.
         let shown = if list.is_empty() { "[]" } else { "[...]" };
         v.list_length("logEvents", shown, list.len(), 1, limits.max_batch_events);
-        events = read_events(list, &mut v)?;
+        check_events(list, &mut v);
+        events = list;
     }
-    if ctx.state.config.token_mode == TokenMode::Strict {
+    if mock.config.token_mode == TokenMode::Strict {
         if let Some(t) = token {
             v.length("sequenceToken", t, 1, usize::MAX);
         }
     }
     v.finish()?;
+    // From here on every event has both members (a missing one is a violation above).
+    let events: Vec<InputEvent<'a>> = events
+        .iter()
+        .map(|e| InputEvent {
+            timestamp: e.timestamp.unwrap_or_default(),
+            message: e.message.unwrap_or_default(),
+        })
+        .collect();
 
     let mut total = 0usize;
     for e in &events {
@@ -171,17 +172,14 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
         ));
     }
 
-    let group = ctx
-        .state
-        .store
-        .require_group(group_name.unwrap_or_default())?;
+    let group = mock.store.require_group(group_name.unwrap_or_default())?;
     let stream = group
         .stream(stream_name.unwrap_or_default())
         .ok_or_else(ApiError::stream_not_found)?;
     let retention = group.settings().retention_in_days;
 
     let timestamps: Vec<i64> = events.iter().map(|e| e.timestamp).collect();
-    let rejections = Rejections::classify(&timestamps, ctx.now, retention);
+    let rejections = Rejections::classify(&timestamps, now, retention);
     let valid = rejections.valid_range(events.len());
     if let (Some(first), Some(last)) = (
         timestamps.get(valid.start),
@@ -194,7 +192,7 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
         }
     }
 
-    let strict = ctx.state.config.token_mode == TokenMode::Strict;
+    let strict = mock.config.token_mode == TokenMode::Strict;
     let mut state = stream.lock();
     if strict {
         let expected = (state.accepted_puts > 0)
@@ -205,13 +203,13 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
                     && b.messages.len() == events.len()
                     && b.messages.iter().zip(&events).all(|(a, e)| a == e.message)
             });
-            let window = i64::try_from(ctx.state.config.legacy_race_window_ms).unwrap_or(i64::MAX);
+            let window = i64::try_from(mock.config.legacy_race_window_ms).unwrap_or(i64::MAX);
             let raced_in_window = !replay
                 && window > 0
                 && state
                     .superseded_token
                     .as_ref()
-                    .is_some_and(|(t, at)| token == Some(t.as_str()) && ctx.now - at < window);
+                    .is_some_and(|(t, at)| token == Some(t.as_str()) && now - at < window);
             if !raced_in_window {
                 return Err(match (&expected, replay) {
                     (Some(exp), true) => ApiError::data_already_accepted(exp),
@@ -226,7 +224,7 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
         .map(|e| e.message.len() as u64)
         .sum();
     let cap = limits.max_stored_bytes;
-    if !ctx.state.store.reserve_bytes(stored_bytes, cap) {
+    if !mock.store.reserve_bytes(stored_bytes, cap) {
         return Err(ApiError::client(
             "ServiceQuotaExceededException",
             format!(
@@ -238,13 +236,13 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
 
     let stored = valid.len();
     if stored > 0 {
-        let first_seq = ctx.state.store.reserve_event_seqs(stored as u64);
+        let first_seq = mock.store.reserve_event_seqs(stored as u64);
         let new_events = events[valid.clone()]
             .iter()
             .zip(first_seq..)
             .map(|(e, seq)| StoredEvent {
                 timestamp: e.timestamp,
-                ingestion_time: ctx.now,
+                ingestion_time: now,
                 message: e.message.to_owned(),
                 seq,
             })
@@ -256,10 +254,8 @@ pub(super) fn put_log_events(ctx: &Ctx<'_>) -> OpResult {
     let advance = stored > 0 || !strict;
     if advance {
         if strict && state.accepted_puts > 0 {
-            state.superseded_token = Some((
-                tokens::sequence_token(stream.id, state.accepted_puts),
-                ctx.now,
-            ));
+            state.superseded_token =
+                Some((tokens::sequence_token(stream.id, state.accepted_puts), now));
         }
         state.accepted_puts += 1;
         if strict {
