@@ -44,10 +44,12 @@ venv:
         "{{venv}}/bin/pip" install --quiet --disable-pip-version-check awscli
     fi
 
-# End-to-end tests with real clients (the AWS CLI) against a running cwlogs-mock.
-e2e: venv
-    {{cargo}} build --release --locked -p mock-server -p sdk-adapter --bins
-    PATH="{{venv}}/bin:$PATH" bash tests/e2e/run.sh target/release
+# `profile` is a cargo profile: `release` (the default, what users run) or `dev`, which reuses what
+# `just test` built (same targets, so the same features) instead of compiling everything again.
+# End-to-end tests with real clients (the AWS CLI, cwlogs-ship) against a running cwlogs-mock.
+e2e profile="release": venv
+    {{cargo}} build --profile {{profile}} --locked {{ if profile == "dev" { "--workspace --all-targets" } else { "-p mock-server -p sdk-adapter --bins" } }}
+    PATH="{{venv}}/bin:$PATH" bash tests/e2e/run.sh target/{{ if profile == "dev" { "debug" } else { profile } }}
 
 # Fails if the cases do not finish within `minutes`; CWLOGS_TIER1_CASES, CWLOGS_TIER2_CASES and
 # CWLOGS_TIER3_CASES override the case counts.
@@ -55,9 +57,9 @@ e2e: venv
 soak minutes="30":
     #!/usr/bin/env bash
     set -euo pipefail
-    export CWLOGS_TIER1_CASES="${CWLOGS_TIER1_CASES:-20000}"
-    export CWLOGS_TIER2_CASES="${CWLOGS_TIER2_CASES:-200}"
-    export CWLOGS_TIER3_CASES="${CWLOGS_TIER3_CASES:-5000}"
+    export CWLOGS_TIER1_CASES="${CWLOGS_TIER1_CASES:-50000}"
+    export CWLOGS_TIER2_CASES="${CWLOGS_TIER2_CASES:-300}"
+    export CWLOGS_TIER3_CASES="${CWLOGS_TIER3_CASES:-20000}"
     {{cargo}} build --release --locked -p cwlogs-tests --tests
     echo "soak: tier 1 $CWLOGS_TIER1_CASES, tier 2 $CWLOGS_TIER2_CASES, tier 3 $CWLOGS_TIER3_CASES cases, at most {{minutes}} min"
     status=0
@@ -79,4 +81,4 @@ mock *ARGS:
     {{cargo}} run --release --locked -p mock-server --bin cwlogs-mock -- {{ARGS}}
 
 # Everything CI checks.
-ci: lint purity test e2e
+ci: lint purity test (e2e "dev")
