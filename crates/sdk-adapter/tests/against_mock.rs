@@ -8,30 +8,19 @@
 
 mod common;
 
-use common::loopback_client;
+use common::{loopback_client, now_ms};
 use mock_server::faults::{Fault, FaultRule, FaultsConfig};
 use mock_server::throttle::{ThrottleConfig, ThrottlePreset};
 use mock_server::{Config, MockServer};
-use sdk_adapter::{
-    DeliveryReport, Event, Shipper, ShipperBuilder, TokenMode, UnixMillis, WriterConfig,
-};
+use sdk_adapter::{DeliveryReport, Event, Shipper, ShipperBuilder, TokenMode, WriterConfig};
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use token_core::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 const GROUP: &str = "adapter-tests";
 const STREAM: &str = "one";
-
-fn now_ms() -> UnixMillis {
-    UnixMillis(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_millis() as i64,
-    )
-}
 
 fn message(i: usize) -> String {
     format!("event {i:07}")

@@ -7,19 +7,10 @@ mod common;
 
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use common::wire;
-use sdk_adapter::{AutoCreate, Event, Shipper, TokenMode, UnixMillis, WriterConfig};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use common::{now_ms, wire};
+use sdk_adapter::{AutoCreate, Event, Shipper, TokenMode, WriterConfig};
+use std::time::Duration;
 use tokio::time::Instant;
-
-fn now_ms() -> UnixMillis {
-    UnixMillis(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_millis() as i64,
-    )
-}
 
 /// Sequential writer, batches of `batch` events, `linger_ms` of linger, creating nothing (the
 /// scripts answer only puts).

@@ -6,22 +6,13 @@ mod common;
 
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use common::{error_body, failing_transport, scripted, wire};
+use common::{error_body, failing_transport, now_ms, scripted, wire};
 use sdk_adapter::{
     AutoCreate, BufferConfig, DeliveryReport, Error, Event, OverflowPolicy, Shipper, TokenMode,
-    UnixMillis, WriterConfig,
+    WriterConfig,
 };
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::time::Instant;
-
-fn now_ms() -> UnixMillis {
-    UnixMillis(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_millis() as i64,
-    )
-}
 
 /// A writer configuration for today's service, creating nothing (these scripts answer only puts).
 fn config(token_mode: TokenMode) -> WriterConfig {

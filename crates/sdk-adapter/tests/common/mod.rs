@@ -95,3 +95,11 @@ pub fn loopback_client(endpoint: &str) -> Client {
         .build();
     Client::from_conf(config)
 }
+
+/// The wall clock in milliseconds since the epoch, as the shipper reads it.
+pub fn now_ms() -> sdk_adapter::UnixMillis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970");
+    sdk_adapter::UnixMillis(since_epoch.as_millis() as i64)
+}
