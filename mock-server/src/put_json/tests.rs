@@ -193,6 +193,9 @@ fn body() -> impl Strategy<Value = (String, bool)> {
         .prop_map(|(group, stream, token, events, dup, unknown)| {
             let mut members: Vec<Member> = Vec::new();
             let mut clean = true;
+            // A second logGroupName is only a duplicate when the first one is there; alone it
+            // is an ordinary member the fast path must take.
+            let duplicates_group = group.is_some() && dup.is_some();
             for (key, value) in [
                 ("logGroupName", group),
                 ("logStreamName", stream),
@@ -204,10 +207,10 @@ fn body() -> impl Strategy<Value = (String, bool)> {
                     members.push((key.to_owned(), v));
                 }
             }
-            for extra in [dup, unknown].into_iter().flatten() {
+            if duplicates_group || unknown.is_some() {
                 clean = false;
-                members.push(extra);
             }
+            members.extend([dup, unknown].into_iter().flatten());
             (object(&members), clean)
         })
 }
