@@ -36,8 +36,6 @@ pub(crate) struct Batch {
     pub(crate) duplicate_reported: bool,
     /// An attempt ended with an unknown outcome: it may have been stored already.
     pub(crate) maybe_stored: bool,
-    /// Concurrent mode only: the token a conflict told us to send with this batch.
-    pub(crate) token_override: Option<String>,
 }
 
 impl Batch {
@@ -54,7 +52,6 @@ impl Batch {
             awaiting_replay: false,
             duplicate_reported: false,
             maybe_stored: false,
-            token_override: None,
         }
     }
 

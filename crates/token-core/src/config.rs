@@ -16,6 +16,9 @@ pub enum TokenMode {
     Sequential,
     /// Today's service (tokens ignored since January 2023): never send a token, keep up to
     /// `max_in_flight` batches in flight. Batches retried after an error may land out of order.
+    /// A service that still enforces tokens answers InvalidSequenceToken, which no resend without
+    /// a token can fix: the writer then stops with [`Report::Fatal`](crate::Report::Fatal),
+    /// keeping its events, and says to use `Sequential`.
     Concurrent {
         /// Most PutLogEvents requests in flight at once (at least 1).
         max_in_flight: usize,

@@ -93,7 +93,8 @@
 //! - **Local pre-validation**: more than 2 h ahead, older than 14 days or than the retention.
 //! - **Sequence tokens** ([`TokenMode`]): Sequential (one put in flight, no token on the first
 //!   put, never DescribeLogStreams, `expectedSequenceToken` adopted, DataAlreadyAccepted =
-//!   delivered, repeated conflicts back off) or Concurrent (no token, N in flight).
+//!   delivered, repeated conflicts back off) or Concurrent (never a token, N in flight; a
+//!   token-enforcing service stops it with [`Report::Fatal`] instead of a spin).
 //! - **Outcomes**: rejected-event indexes mapped exactly, missing resources created then the batch
 //!   replayed, throttles and 5xx retried with capped full-jitter backoff under a retry budget,
 //!   invalid batches bisected, unknown outcomes resent with the identical token (reported as

@@ -208,7 +208,7 @@ fn several_sequential_writers_on_one_strict_stream_all_get_through_exactly_once(
 }
 
 #[test]
-fn a_token_conflict_in_concurrent_mode_resends_that_batch_with_the_expected_token_only() {
+fn a_token_conflict_in_concurrent_mode_stops_the_writer_without_sending_a_token_or_losing_events() {
     let mut w = writer(WriterConfig {
         token_mode: TokenMode::Concurrent { max_in_flight: 2 },
         limits: Limits {
@@ -218,23 +218,51 @@ fn a_token_conflict_in_concurrent_mode_resends_that_batch_with_the_expected_toke
         ..config()
     });
     w.push(Event::new(T0, "a"), T0).unwrap();
+    w.push(Event::new(T0, "b"), T0).unwrap();
     let d = drain(&mut w);
+    let puts = d.puts();
+    assert_eq!(puts.len(), 2, "both batches in flight");
+    assert!(puts.iter().all(|p| put_of(p).1.is_none()));
     w.handle_response(
-        d.puts()[0].id,
+        puts[0].id,
         Outcome::InvalidSequenceToken {
             expected: Some("4955".into()),
         },
         T0,
     );
-    let resend = drain(&mut w);
-    assert_eq!(put_of(resend.puts()[0]).1, Some("4955"));
-    w.push(Event::new(T0, "b"), T0).unwrap();
-    let next = drain(&mut w);
-    assert_eq!(
-        put_of(next.puts()[0]).1,
-        None,
-        "other batches still carry no token"
+    let after = drain(&mut w);
+    assert!(
+        after.puts().is_empty(),
+        "no resend, with or without the token"
     );
+    let fatal: Vec<&str> = after
+        .reports
+        .iter()
+        .filter_map(|r| match r {
+            Report::Fatal { code, message } => {
+                assert!(message.contains("Sequential"), "{message}");
+                Some(code.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fatal, ["InvalidSequenceTokenException"]);
+    assert_eq!(w.counters().token_conflicts, 1);
+    assert_eq!(w.counters().retries.token_conflict, 0);
+    // The other batch still lands; the refused one is kept for the caller.
+    w.handle_response(puts[1].id, Outcome::accepted(None), T0);
+    assert_eq!(drain(&mut w).delivered(), ids([1]));
+    w.push(Event::new(T0, "c"), T0).unwrap();
+    assert!(
+        drain(&mut w).puts().is_empty(),
+        "a stopped writer sends nothing"
+    );
+    let unsent: Vec<String> = w
+        .take_unsent()
+        .into_iter()
+        .map(|(_, e)| e.message)
+        .collect();
+    assert_eq!(unsent, ["a", "c"]);
 }
 
 #[test]

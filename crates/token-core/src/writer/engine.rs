@@ -143,10 +143,11 @@ impl StreamWriter {
             batch.awaiting_replay = false;
             self.counters.retries.after_create += 1;
         }
+        // Concurrent mode is for the token-ignoring service: it never sends a token.
         let sequence_token = if self.sequential {
             self.token.clone()
         } else {
-            batch.token_override.clone()
+            None
         };
         let id = self.next_request_id();
         self.requests.push_back(Request {

@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// The message of the fatal stop when a Concurrent-mode writer meets a token-enforcing service.
+const CONCURRENT_ON_STRICT_SERVICE: &str = "the service enforces sequence tokens, which \
+    TokenMode::Concurrent never sends (it is for today's token-ignoring service): use \
+    TokenMode::Sequential for this stream";
+
 impl StreamWriter {
     /// Forgets the markers among `ids`, which have ended; returns how many there were.
     fn forget_markers(&mut self, ids: &[EventId]) -> u64 {
@@ -109,15 +114,22 @@ impl StreamWriter {
                 }
                 self.deliver(&batch, RejectedInfo::NONE);
             }
+            Class::TokenConflict { .. } if !self.sequential => {
+                // Concurrent mode never sends a token, so a service that asks for one enforces
+                // tokens (the legacy service): no resend without one can ever succeed. Stop and
+                // keep the events rather than spin or quietly become a Sequential writer.
+                self.counters.token_conflicts += 1;
+                self.requeue(batch);
+                self.stop(
+                    "InvalidSequenceTokenException".to_owned(),
+                    CONCURRENT_ON_STRICT_SERVICE.to_owned(),
+                );
+            }
             Class::TokenConflict { expected } => {
                 self.counters.token_conflicts += 1;
                 self.counters.retries.token_conflict += 1;
                 self.consecutive_conflicts += 1;
-                if self.sequential {
-                    self.token = expected;
-                } else {
-                    batch.token_override = expected;
-                }
+                self.token = expected;
                 // An earlier attempt with an unknown outcome may have landed under the old token;
                 // the stream has moved on since, so no DataAlreadyAccepted can prove it now, and
                 // the resend under the new token may store a second copy.
