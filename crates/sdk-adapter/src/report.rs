@@ -25,10 +25,13 @@ pub struct Tally {
     /// by the same rules, without spending a request).
     pub rejected_by_service: u64,
     /// Events given up by policy or failure, by reason: `buffer_full`, `oversize`,
-    /// `resource_not_found`, `create_failed`, `retries_exhausted`, `stopped`, `taken_back`.
+    /// `log_group_not_found`, `log_stream_not_found`, `resource_not_found`, `create_failed`,
+    /// `retries_exhausted`, `stopped`, `taken_back`.
     pub dropped: BTreeMap<String, u64>,
-    /// Events resent after an outcome that may have stored them already (Concurrent mode): each
-    /// may be stored twice.
+    /// Events resent (or given up) after an outcome that may have stored them already: each may
+    /// be stored twice. Both token modes count them: Concurrent mode whenever it resends after
+    /// such an outcome, Sequential mode only when no DataAlreadyAccepted proves the first attempt
+    /// landed (see [`Report::PossibleDuplicate`]).
     pub possible_duplicates: u64,
     /// Events accepted but not in a terminal state yet: still buffered, backing off or in flight.
     pub undelivered: u64,

@@ -128,7 +128,10 @@ pub struct ShipReport {
     pub dropped: u64,
     /// Dropped events by reason.
     pub dropped_by_reason: BTreeMap<String, u64>,
-    /// Events that may be stored twice (resent after an unknown outcome, Concurrent mode).
+    /// Events that may be stored twice: resent (or given up) after an outcome that may have stored
+    /// them already. Both token modes report them: Concurrent mode whenever it resends after such
+    /// an outcome, Sequential mode only when no DataAlreadyAccepted proves the first attempt landed
+    /// (see token-core's [`Report::PossibleDuplicate`](token_core::Report::PossibleDuplicate)).
     pub possible_duplicates: u64,
     /// Events with no final outcome when the flush deadline passed.
     pub undelivered: u64,
