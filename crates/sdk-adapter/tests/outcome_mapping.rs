@@ -1,5 +1,13 @@
 //! Every way the service can answer, through the real SDK deserializers (scripted wire responses)
 //! and through modeled errors, mapped to token-core outcomes.
+//!
+//! Every test here runs on tokio's paused clock (virtual time): the answers are scripted in process
+//! by aws-smithy-mocks, no socket is opened, and a paused clock auto-advances whenever the runtime
+//! is idle, so no test waits on the wall clock. None of the tests in this file uses a real socket,
+//! so none is left on the real clock; the mappings that need real sockets over loopback (a
+//! refused connection, a reset or closed connection, a read timeout) are in
+//! `transport_failures.rs`, whose real-socket tests stay on the real clock because a paused clock
+//! would fire their timeouts before the kernel delivers anything.
 
 mod common;
 
@@ -89,7 +97,7 @@ async fn retention_wire(status: u16, body: &str) -> Outcome {
 
 // ----- PutLogEvents successes -----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn put_success_carries_the_token_and_rejected_ranges() {
     let body = format!(
         r#"{{"nextSequenceToken":"{TOKEN}","rejectedLogEventsInfo":{{"tooOldLogEventEndIndex":1,"tooNewLogEventStartIndex":3,"expiredLogEventEndIndex":0}}}}"#
@@ -107,19 +115,19 @@ async fn put_success_carries_the_token_and_rejected_ranges() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn put_success_with_an_empty_body_is_accepted_without_token() {
     assert_eq!(put_wire(200, "{}").await, Outcome::accepted(None));
     assert_eq!(put_wire(200, "").await, Outcome::accepted(None));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn put_success_with_an_unreadable_body_is_still_accepted() {
     // The status proves the service applied the batch; only the token is lost.
     assert_eq!(put_wire(200, "{not json").await, Outcome::accepted(None));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn modeled_put_success_maps_rejected_info() {
     let rule = mock!(Client::put_log_events).then_output(|| {
         PutLogEventsOutput::builder()
@@ -144,7 +152,7 @@ async fn modeled_put_success_maps_rejected_info() {
 
 // ----- PutLogEvents modeled errors, on the wire -----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn invalid_sequence_token_adopts_the_expected_token() {
     let body = format!(
         r#"{{"__type":"InvalidSequenceTokenException","expectedSequenceToken":"{TOKEN}","message":"The given sequenceToken is invalid. The next expected sequenceToken is: {TOKEN}"}}"#
@@ -157,7 +165,7 @@ async fn invalid_sequence_token_adopts_the_expected_token() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn invalid_sequence_token_on_an_empty_stream_expects_none() {
     let body = error_body(
         "InvalidSequenceTokenException",
@@ -169,7 +177,7 @@ async fn invalid_sequence_token_on_an_empty_stream_expects_none() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn data_already_accepted_carries_the_next_token() {
     let body = format!(
         r#"{{"__type":"DataAlreadyAcceptedException","expectedSequenceToken":"{TOKEN}","message":"The given batch of log events has already been accepted. The next batch can be sent with sequenceToken: {TOKEN}"}}"#
@@ -182,7 +190,7 @@ async fn data_already_accepted_carries_the_next_token() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn data_already_accepted_without_the_field_reads_the_message() {
     let body = error_body(
         "DataAlreadyAcceptedException",
@@ -196,7 +204,7 @@ async fn data_already_accepted_without_the_field_reads_the_message() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn invalid_parameter_keeps_aws_message() {
     let message = "Log events in a single PutLogEvents request must be in chronological order.";
     assert_eq!(
@@ -207,7 +215,7 @@ async fn invalid_parameter_keeps_aws_message() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn resource_not_found_tells_group_from_stream() {
     let group = error_body(
         "ResourceNotFoundException",
@@ -238,7 +246,7 @@ async fn resource_not_found_tells_group_from_stream() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn service_unavailable_is_its_own_outcome() {
     let body = error_body(
         "ServiceUnavailableException",
@@ -247,7 +255,7 @@ async fn service_unavailable_is_its_own_outcome() {
     assert_eq!(put_wire(503, &body).await, Outcome::ServiceUnavailable);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn unrecognized_client_is_fatal() {
     let body = error_body(
         "UnrecognizedClientException",
@@ -264,7 +272,7 @@ async fn unrecognized_client_is_fatal() {
 
 // ----- PutLogEvents modeled errors, already deserialized -----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn every_modeled_put_error_variant_maps() {
     let cases: Vec<(fn() -> PutLogEventsError, Outcome)> = vec![
         (
@@ -342,25 +350,25 @@ async fn every_modeled_put_error_variant_maps() {
 
 // ----- Unhandled codes, on the wire -----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn throttling_exception_is_throttled() {
     let body = error_body("ThrottlingException", "Rate exceeded");
     assert_eq!(put_wire(400, &body).await, Outcome::Throttled);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn per_stream_throttle_message_is_throttled() {
     let body = error_body("ThrottlingException", "Rate exceeded for logStreamName s");
     assert_eq!(put_wire(400, &body).await, Outcome::Throttled);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn limit_exceeded_on_put_is_throttled() {
     let body = error_body("LimitExceededException", "Resource limit exceeded.");
     assert_eq!(put_wire(400, &body).await, Outcome::Throttled);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn every_sdk_throttle_code_is_throttled() {
     for code in [
         "Throttling",
@@ -384,7 +392,7 @@ async fn every_sdk_throttle_code_is_throttled() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn namespaced_type_and_error_type_header_are_sanitised_by_the_sdk() {
     let body = error_body("com.amazonaws.logs#ThrottlingException", "Rate exceeded");
     assert_eq!(put_wire(400, &body).await, Outcome::Throttled);
@@ -401,7 +409,7 @@ async fn namespaced_type_and_error_type_header_are_sanitised_by_the_sdk() {
     assert_eq!(put(&scripted(&[&rule])).await, Outcome::Throttled);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn access_denied_is_fatal_with_its_code() {
     for code in [
         "AccessDeniedException",
@@ -421,7 +429,7 @@ async fn access_denied_is_fatal_with_its_code() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn unhandled_codes_map_through_the_modeled_api() {
     // An Unhandled error built in code, as a future SDK might surface one.
     let outcome = put_modeled(|| {
@@ -436,7 +444,7 @@ async fn unhandled_codes_map_through_the_modeled_api() {
     assert_eq!(outcome, Outcome::Throttled);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn server_errors_map_by_code_then_status() {
     assert_eq!(
         put_wire(500, &error_body("InternalServerException", "oops")).await,
@@ -461,12 +469,12 @@ async fn server_errors_map_by_code_then_status() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn http_429_without_a_known_code_is_throttled() {
     assert_eq!(put_wire(429, "").await, Outcome::Throttled);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn unknown_client_error_code_is_fatal() {
     assert_eq!(
         put_wire(400, &error_body("SomethingNew", "what")).await,
@@ -477,7 +485,7 @@ async fn unknown_client_error_code_is_fatal() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn validation_exception_is_an_invalid_parameter() {
     assert_eq!(
         put_wire(
@@ -493,7 +501,7 @@ async fn validation_exception_is_an_invalid_parameter() {
 
 // ----- CreateLogGroup -----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn create_log_group_outcomes() {
     assert_eq!(create_group_wire(200, "").await, Outcome::Created);
     assert_eq!(
@@ -535,7 +543,7 @@ async fn create_log_group_outcomes() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn every_modeled_create_log_group_variant_maps() {
     let cases: Vec<(fn() -> CreateLogGroupError, Outcome)> = vec![
         (
@@ -595,7 +603,7 @@ async fn every_modeled_create_log_group_variant_maps() {
 
 // ----- CreateLogStream -----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn create_log_stream_outcomes() {
     assert_eq!(create_stream_wire(200, "{}").await, Outcome::Created);
     assert_eq!(
@@ -635,7 +643,7 @@ async fn create_log_stream_outcomes() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn every_modeled_create_log_stream_variant_maps() {
     let cases: Vec<(fn() -> CreateLogStreamError, Outcome)> = vec![
         (
@@ -692,7 +700,7 @@ async fn every_modeled_create_log_stream_variant_maps() {
 
 // ----- PutRetentionPolicy -----
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn put_retention_policy_outcomes() {
     assert_eq!(retention_wire(200, "").await, Outcome::Created);
     assert_eq!(
@@ -724,7 +732,7 @@ async fn put_retention_policy_outcomes() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn every_modeled_put_retention_policy_variant_maps() {
     let cases: Vec<(fn() -> PutRetentionPolicyError, Outcome)> = vec![
         (
