@@ -19,16 +19,31 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! Ship a few events with your own client, then shut down and read the report. (This example runs
+//! as a doc test: hidden lines start an in-process `cwlogs-mock` on loopback and point the client
+//! at it with test credentials; your code would leave them out.)
+//!
+//! ```
+//! use aws_config::BehaviorVersion;
 //! use sdk_adapter::{Event, Shipper, TokenMode, WriterConfig};
-//! use std::time::Duration;
+//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
 //! use tokio::time::Instant;
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let mock = mock_server::MockServer::start(mock_server::Config::default()).await?;
 //! // Credentials, region and endpoint (AWS_ENDPOINT_URL too) come from the usual places.
-//! let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+//! let sdk = aws_config::defaults(BehaviorVersion::latest())
+//! #   .endpoint_url(mock.endpoint())
+//! #   .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+//! #   .credentials_provider(aws_credential_types::Credentials::new(
+//! #       "AKIDEXAMPLE", "secret", None, None, "doc-example",
+//! #   ))
+//!     .load()
+//!     .await;
 //! let client = aws_sdk_cloudwatchlogs::Client::new(&sdk);
 //!
+//! // The group and stream are created if missing (token-core's `auto_create`, on by default).
 //! let shipper = Shipper::builder(client, "my-service")
 //!     .stream("instance-1")
 //!     .writer_config(WriterConfig {
@@ -37,14 +52,16 @@
 //!     })
 //!     .build()?;
 //!
-//! let now_ms = 1_700_000_000_000; // milliseconds since the epoch
-//! shipper.send(Event::new(now_ms, "hello")).await?;
+//! let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
+//! for i in 0..3 {
+//!     shipper.send(Event::new(now_ms, format!("hello {i}"))).await?;
+//! }
 //!
+//! // Everything is sent, then whatever is left at the deadline is reported as undelivered.
 //! let report = shipper.shutdown(Instant::now() + Duration::from_secs(5)).await;
-//! println!(
-//!     "delivered {}, undelivered {}",
-//!     report.total.delivered, report.total.undelivered
-//! );
+//! assert_eq!(report.total.delivered, 3, "{report:?}");
+//! assert_eq!(report.total.undelivered, 0);
+//! # mock.shutdown().await?;
 //! # Ok(())
 //! # }
 //! ```
