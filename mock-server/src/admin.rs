@@ -11,7 +11,7 @@
 //! | `GET`, `PUT /_mock/throttle` | read or replace the quotas ([`crate::throttle::ThrottleRates`]) |
 //!
 //! `GET /_mock/health` and `GET /_mock/events` belong to the server core; [`handle`] leaves them to
-//! it by returning `None`. Admin requests are never throttled or faulted, and bad input gets a 400
+//! it by returning `None`, but answers any other method on them with the same 405 as elsewhere. Admin requests are never throttled or faulted, and bad input gets a 400
 //! whose `error` member says what is wrong.
 
 pub mod controls;
@@ -107,7 +107,7 @@ impl AdminResponse {
 }
 
 /// Answers one admin request, or returns `None` for the endpoints the server core serves itself
-/// (`/_mock/health`, `/_mock/events`).
+/// (`GET /_mock/health`, `GET /_mock/events`).
 pub fn handle(
     controls: &Controls,
     backend: &dyn AdminBackend,
@@ -116,7 +116,7 @@ pub fn handle(
     let endpoint = request.path.strip_prefix(PREFIX).unwrap_or(request.path);
     let endpoint = endpoint.trim_end_matches('/');
     let response = match (endpoint, request.method) {
-        ("health" | "events", _) => return None,
+        ("health" | "events", "GET") => return None,
         ("reset", "POST") => {
             controls.reset();
             backend.clear_store();
@@ -155,9 +155,10 @@ pub fn handle(
             }
             Err(message) => AdminResponse::error(400, message),
         },
-        ("reset" | "stats" | "metrics" | "faults" | "writers" | "throttle", method) => {
-            AdminResponse::error(405, format!("{method} is not allowed on {}", request.path))
-        }
+        (
+            "health" | "events" | "reset" | "stats" | "metrics" | "faults" | "writers" | "throttle",
+            method,
+        ) => AdminResponse::error(405, format!("{method} is not allowed on {}", request.path)),
         _ => AdminResponse::error(
             404,
             format!(
@@ -350,5 +351,8 @@ mod tests {
         let na = call(&c, &b, "POST", "/_mock/stats", "");
         assert_eq!(na.status, 405);
         assert!(na.body.contains("POST is not allowed"), "{}", na.body);
+        let core = call(&c, &b, "POST", "/_mock/health", "");
+        assert_eq!(core.status, 405);
+        assert!(core.body.contains("POST is not allowed"), "{}", core.body);
     }
 }

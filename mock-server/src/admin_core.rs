@@ -5,7 +5,8 @@
 //! - `GET /_mock/events?logGroupName=G&logStreamName=S` → `{"events":[…]}`, every stored event of
 //!   the stream in order, unpaginated (404 when the group or stream does not exist)
 //!
-//! Anything else under `/_mock/` is 404. Answers are JSON; errors are `{"error":"…"}`.
+//! Other methods on these two paths get 405 from [`crate::admin::handle`] before they reach this
+//! module; anything else that does is 404. Answers are JSON; errors are `{"error":"…"}`.
 
 use serde_json::{json, Value};
 

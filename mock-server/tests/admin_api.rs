@@ -269,6 +269,26 @@ async fn unknown_endpoints_and_methods_say_what_exists() {
 }
 
 #[tokio::test]
+async fn health_and_events_answer_405_to_other_methods() {
+    let server = server().await;
+    let addr = server.local_addr();
+    for (method, path) in [
+        ("POST", "/_mock/health"),
+        ("DELETE", "/_mock/health"),
+        ("PUT", "/_mock/events"),
+        ("POST", "/_mock/events?logGroupName=g&logStreamName=s"),
+    ] {
+        let wrong = http(addr, method, path, "").await;
+        assert_eq!(wrong.status, 405, "{method} {path}: {}", wrong.body);
+        let endpoint = path.split('?').next().unwrap_or(path);
+        assert_eq!(
+            error_of(&wrong),
+            format!("{method} is not allowed on {endpoint}")
+        );
+    }
+}
+
+#[tokio::test]
 async fn admin_calls_are_never_throttled_or_faulted() {
     let server = start(Config {
         throttle: ThrottleConfig {
