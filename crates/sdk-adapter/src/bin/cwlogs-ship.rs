@@ -237,7 +237,7 @@ async fn ship_from(
                 }
             }
         }
-        if counts.lines % 4096 == 0 {
+        if counts.lines.is_multiple_of(4096) {
             progress.tick(shipper, counts);
         }
     }
