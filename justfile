@@ -6,7 +6,7 @@ venv := env_var_or_default("CWLOGS_VENV", justfile_directory() / "target" / "ven
 
 # List the recipes.
 default:
-    @just --list
+    @{{just_executable()}} --list
 
 # Build every crate and target.
 build:
