@@ -1,15 +1,20 @@
 //! Throttling presets seen through the real Rust SDK: a burst over a quota gets the real
-//! ThrottlingException, and the SDK's own standard retry strategy then gets every call through.
+//! ThrottlingException, exactly one second's worth is admitted, and the SDK's own standard retry
+//! strategy then gets every call through.
+//!
+//! The counts are exact on any machine because the quota buckets under test are pinned in time
+//! (see [`pinned::PinnedClock`]): nothing refills unless the test moves that clock.
 
 mod faults_support;
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use faults_support::*;
 use futures_join::join_all;
 use mock_server::throttle::{ThrottleConfig, ThrottlePreset};
-use mock_server::{Config, TokenMode};
+use mock_server::{Config, MockServer, TokenMode};
+use pinned::{AdvanceOnThrottle, PinnedClock, Quota};
 
 /// A tiny `join_all` so the tests need no extra dependency.
 mod futures_join {
@@ -30,6 +35,124 @@ mod futures_join {
     }
 }
 
+/// Quota buckets held still in time, so that throttle counts do not depend on the machine's speed.
+mod pinned {
+    use std::sync::{Arc, Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    use mock_server::admin::Controls;
+    use mock_server::pipeline::Hook;
+    use mock_server::throttle::{ThrottleRequest, Throttled};
+    use mock_server::wire::{ApiRequest, ApiResponse};
+
+    /// Whose quotas the SDK clients of `faults_support` use: their access key id, which the mock
+    /// reads from the SigV4 credential scope. A wrong value here would pin another caller's bucket
+    /// and every exact count below would fail.
+    pub const ACCOUNT: &str = "AKIDFAULTS";
+
+    /// The buckets one kind of request draws on: an operation, and for PutLogEvents its stream
+    /// (which matters only where the per-stream quota applies: legacy preset, strict tokens).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Quota {
+        /// The operation name.
+        pub operation: &'static str,
+        /// Group and stream of a PutLogEvents request.
+        pub stream: Option<(&'static str, &'static str)>,
+    }
+
+    /// A moment an hour ahead of the machine's monotonic clock at which the server's buckets for
+    /// one [`Quota`] are checked, and which only the test moves.
+    ///
+    /// The mock's buckets deliberately read the monotonic clock, not the injectable service clock
+    /// (a test that pins the service clock with `ManualClock` must still see them refill), so
+    /// `MockServer::builder().clock(..)` cannot hold them still. What can is the bucket's rule for
+    /// a `now` earlier than its last check: no time has passed. Once a bucket has been checked an
+    /// hour ahead, the server's own checks (at the real "now") can take its tokens but never refill
+    /// it, however slowly this machine sends the burst; only [`PinnedClock::advance`] refills it.
+    pub struct PinnedClock {
+        controls: Arc<Controls>,
+        quota: Quota,
+        at: Mutex<Instant>,
+    }
+
+    impl PinnedClock {
+        /// Pins the buckets of `quota` on the server whose controls are `controls`. The bucket is
+        /// created full by this first check, which takes one token: one second's worth minus one
+        /// is left for the test.
+        pub fn pin(controls: &Arc<Controls>, quota: Quota) -> Arc<Self> {
+            let pinned = Arc::new(Self {
+                controls: Arc::clone(controls),
+                quota,
+                at: Mutex::new(Instant::now() + Duration::from_secs(3600)),
+            });
+            assert_eq!(pinned.take(1), 1, "a new bucket is full");
+            pinned
+        }
+
+        fn check(&self, at: Instant) -> Result<(), Throttled> {
+            self.controls.throttler.check(
+                &ThrottleRequest {
+                    account: ACCOUNT,
+                    operation: self.quota.operation,
+                    stream: self.quota.stream,
+                    strict_tokens: self.controls.strict_tokens(),
+                },
+                at,
+            )
+        }
+
+        /// Asks the buckets for `n` tokens at the pinned moment, in process (standing in for
+        /// requests nobody wants to wait for); returns how many were granted.
+        pub fn take(&self, n: usize) -> usize {
+            let at = *self.at.lock().expect("pinned clock");
+            (0..n).filter(|_| self.check(at).is_ok()).count()
+        }
+
+        /// Moves the pinned moment `by` on and checks the buckets there, which refills them for
+        /// that time; the check itself takes one token. Returns whether it was granted.
+        pub fn advance(&self, by: Duration) -> bool {
+            let mut at = self.at.lock().expect("pinned clock");
+            *at += by;
+            self.check(*at).is_ok()
+        }
+    }
+
+    /// A pipeline hook that, once armed, moves a [`PinnedClock`] one second on each time the
+    /// server answers the pinned operation with a ThrottlingException, as if the SDK's backoff
+    /// had lasted that long.
+    ///
+    /// The hook runs before the answer is sent, so the retry of that call always meets a bucket
+    /// refilled to one second's worth minus the advance's own token. A burst smaller than that
+    /// therefore gets every retry through on its first attempt, whatever else of the burst took
+    /// tokens meanwhile.
+    #[derive(Default)]
+    pub struct AdvanceOnThrottle {
+        clock: OnceLock<Arc<PinnedClock>>,
+    }
+
+    impl AdvanceOnThrottle {
+        /// Starts advancing `clock` on throttles (once; later calls are ignored).
+        pub fn arm(&self, clock: &Arc<PinnedClock>) {
+            let _ = self.clock.set(Arc::clone(clock));
+        }
+    }
+
+    impl Hook for AdvanceOnThrottle {
+        fn answered(&self, request: &ApiRequest, response: &ApiResponse) {
+            let Some(clock) = self.clock.get() else {
+                return;
+            };
+            if request.operation == clock.quota.operation
+                && response.error_type == Some(Throttled::ERROR_TYPE)
+            {
+                // Granted by construction (a second refills the bucket); the test's assertions
+                // on counts would show it if it ever were not.
+                let _ = clock.advance(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
 fn config(preset: ThrottlePreset, mode: TokenMode) -> Config {
     Config {
         token_mode: mode,
@@ -41,27 +164,20 @@ fn config(preset: ThrottlePreset, mode: TokenMode) -> Config {
     }
 }
 
-/// The most requests a bucket of `rate` per second (holding one second's worth, full at the start)
-/// can admit while `window` passes: the burst plus what refills meanwhile.
-///
-/// The mock's buckets read the machine's clock, so how many of a burst get through depends on how
-/// fast this machine sends it. Asserting against this bound, with `window` measured around the whole
-/// burst (every check the server made falls inside it), holds at any speed: on a fast machine it is
-/// as strict as a fixed count, and a slow one only lets more through legitimately.
-fn most_admitted(rate: f64, window: Duration) -> usize {
-    // Truncation is the point: a fraction of a token admits nothing.
-    (rate + rate * window.as_secs_f64()).floor() as usize
-}
-
-/// Fires `n` DescribeLogStreams at once with `client`; returns how many failed with
-/// ThrottlingException (any other error fails the test) and how long the whole burst took.
-async fn describe_burst_timed(
-    client: &aws_sdk_cloudwatchlogs::Client,
-    n: usize,
-) -> (usize, Duration) {
-    let started = Instant::now();
-    let throttled = describe_burst(client, n).await;
-    (throttled, started.elapsed())
+/// A server with `preset` and `mode` whose answers go through an [`AdvanceOnThrottle`] hook (not
+/// armed yet), and a stream `g`/`s`.
+async fn start_with_hook(
+    preset: ThrottlePreset,
+    mode: TokenMode,
+) -> (MockServer, Arc<AdvanceOnThrottle>) {
+    let hook = Arc::new(AdvanceOnThrottle::default());
+    let server = MockServer::builder(config(preset, mode))
+        .hook(Arc::clone(&hook) as Arc<dyn mock_server::pipeline::Hook>)
+        .start()
+        .await
+        .expect("server starts");
+    create_stream(&server.endpoint(), "g", "s").await;
+    (server, hook)
 }
 
 /// Fires `n` DescribeLogStreams at once with `client`; returns how many failed with
@@ -93,114 +209,200 @@ async fn describe_burst(client: &aws_sdk_cloudwatchlogs::Client, n: usize) -> us
         .count()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn aws_preset_throttles_a_describe_burst_and_the_sdk_retry_gets_through() {
-    let server = start(config(ThrottlePreset::Aws, TokenMode::Current)).await;
-    let endpoint = server.endpoint();
-    create_stream(&endpoint, "g", "s").await;
-
-    // 100 at once against 25/s with a 25 burst: all but the burst and what refilled meanwhile must
-    // be refused (on any machine that sends them within 3 s, most of them).
-    let (throttled, took) = describe_burst_timed(&plain_client(&endpoint), 100).await;
-    let most = most_admitted(25.0, took);
-    assert!(
-        100 - throttled <= most,
-        "{} of 100 admitted in {took:?}; a 25/s bucket admits at most {most}",
-        100 - throttled
-    );
-
-    // With the SDK's standard retries (on a fresh server, so the bucket starts full and the
-    // SDK's retry budget of 100 throttle retries is not spent on an already empty bucket), a burst
-    // over the quota completes, and the mock's stats show that it was throttled on the way.
-    let server = start(config(ThrottlePreset::Aws, TokenMode::Current)).await;
-    let endpoint = server.endpoint();
-    create_stream(&endpoint, "g", "s").await;
-    let (throttled, took) = describe_burst_timed(&retrying_client(&endpoint), 30).await;
-    assert_eq!(throttled, 0, "the SDK's retries should absorb the burst");
+/// The mock's counters for `operation`: (successes, throttled).
+async fn counted(server: &MockServer, operation: &str) -> (u64, u64) {
     let s = stats(server.local_addr()).await;
-    let op = &s["operations"]["DescribeLogStreams"];
-    assert_eq!(op["successes"], 30);
-    // Every first attempt the bucket could not admit in that time was throttled (on a machine that
-    // sends the 30 within 0.2 s, at least one).
-    let must_throttle = 30usize.saturating_sub(most_admitted(25.0, took)) as u64;
+    let op = &s["operations"][operation];
+    (
+        op["successes"].as_u64().unwrap_or(0),
+        op["throttled"].as_u64().unwrap_or(0),
+    )
+}
+
+/// A DescribeLogStreams quota of `rate` per second: a burst of `burst` admits exactly one second's
+/// worth, then a burst of `retried` (smaller than a second's worth) through the SDK's standard
+/// retries is throttled at least once and still completes.
+async fn describe_quota_is_one_seconds_worth(preset: ThrottlePreset, rate: usize, retried: usize) {
+    let (server, hook) = start_with_hook(preset, TokenMode::Current).await;
+    let endpoint = server.endpoint();
+    let describe = Quota {
+        operation: "DescribeLogStreams",
+        stream: None,
+    };
+    let clock = PinnedClock::pin(&server.pipeline().controls, describe);
+
+    let burst = 2 * rate;
+    let throttled = describe_burst(&plain_client(&endpoint), burst).await;
+    // The pin took one token; the burst got the rest of the second's worth, and not one more.
+    assert_eq!(burst - throttled, rate - 1, "{preset} admitted");
+    assert_eq!(clock.take(1), 0, "the bucket is empty");
+    assert_eq!(
+        counted(&server, "DescribeLogStreams").await,
+        ((rate - 1) as u64, throttled as u64)
+    );
+
+    // From an empty bucket, with time passing only while the SDK backs off: the first call the
+    // server sees is throttled, and every call completes through the SDK's own retries.
+    hook.arm(&clock);
+    assert_eq!(
+        describe_burst(&retrying_client(&endpoint), retried).await,
+        0,
+        "the SDK's retries absorb the throttles"
+    );
+    let (successes, throttled_after) = counted(&server, "DescribeLogStreams").await;
+    assert_eq!(successes, (rate - 1 + retried) as u64);
+    let retried_throttles = throttled_after - throttled as u64;
+    // Each call is throttled at most once: its retry meets a refilled bucket.
     assert!(
-        op["throttled"].as_u64().unwrap() >= must_throttle,
-        "{op}, burst took {took:?}"
+        (1..=retried as u64).contains(&retried_throttles),
+        "{retried_throttles} throttles for {retried} calls"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn legacy_preset_limits_describe_to_five_per_second() {
-    let server = start(config(ThrottlePreset::Legacy, TokenMode::Current)).await;
-    let endpoint = server.endpoint();
-    create_stream(&endpoint, "g", "s").await;
-    // The bound, not a fixed count: how many refilled during the burst depends on this machine.
-    let (throttled, took) = describe_burst_timed(&plain_client(&endpoint), 20).await;
-    let most = most_admitted(5.0, took);
-    assert!(
-        20 - throttled <= most,
-        "{} of 20 admitted in {took:?}; a 5/s bucket admits at most {most}",
-        20 - throttled
-    );
-    // A fresh server (full bucket): 8 at once is 3 over the burst, and the SDK's retries absorb it.
-    let server = start(config(ThrottlePreset::Legacy, TokenMode::Current)).await;
-    let endpoint = server.endpoint();
-    create_stream(&endpoint, "g", "s").await;
-    assert_eq!(describe_burst(&retrying_client(&endpoint), 8).await, 0);
+async fn aws_preset_admits_25_describes_per_second_and_the_sdk_retry_gets_through() {
+    describe_quota_is_one_seconds_worth(ThrottlePreset::Aws, 25, 10).await;
 }
 
-#[tokio::test]
-async fn legacy_preset_limits_puts_per_stream_in_strict_mode_and_names_the_stream() {
-    let server = start(config(ThrottlePreset::Legacy, TokenMode::Strict)).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn legacy_preset_admits_5_describes_per_second_and_the_sdk_retry_gets_through() {
+    describe_quota_is_one_seconds_worth(ThrottlePreset::Legacy, 5, 3).await;
+}
+
+/// PutLogEvents per account at `rate` per second (current tokens, so no per-stream quota):
+/// exactly one second's worth is admitted, the next put gets the real `Rate exceeded`, and the
+/// SDK's retry of a put then succeeds and stores it once.
+async fn put_account_quota_is_one_seconds_worth(preset: ThrottlePreset, rate: usize) {
+    let (server, hook) = start_with_hook(preset, TokenMode::Current).await;
     let endpoint = server.endpoint();
-    create_stream(&endpoint, "g", "busy").await;
+    let put = Quota {
+        operation: "PutLogEvents",
+        stream: Some(("g", "s")),
+    };
+    let clock = PinnedClock::pin(&server.pipeline().controls, put);
+    // All but the last few tokens are taken in process; the wire then meets the edge exactly.
+    let over_the_wire = 3;
+    let in_process = rate - 1 - over_the_wire;
+    assert_eq!(clock.take(in_process), in_process, "{preset}");
+
     let client = plain_client(&endpoint);
-    let mut token: Option<String> = None;
-    let mut refusal = None;
-    // Sequential puts with the right token; the bucket holds 5 and refills 5/s, so a put is refused
-    // as soon as they come faster than one per 200 ms. The 200 bound (not 30) keeps a loaded debug
-    // build, which may take longer than that for a few puts, from running out of puts first; the
-    // count admitted is then checked against the time they took.
-    let started = Instant::now();
     let mut admitted = 0;
-    for i in 0..200 {
-        let result = client
+    let mut refusal = None;
+    for i in 0..over_the_wire + 2 {
+        match client
             .put_log_events()
             .log_group_name("g")
-            .log_stream_name("busy")
-            .set_sequence_token(token.clone())
+            .log_stream_name("s")
             .log_events(event(now_ms(), &format!("m{i}")))
             .send()
-            .await;
-        match result {
-            Ok(out) => {
-                token = out.next_sequence_token().map(str::to_owned);
-                admitted += 1;
-            }
+            .await
+        {
+            Ok(_) => admitted += 1,
             Err(e) => {
                 refusal = Some(e);
                 break;
             }
         }
     }
-    let took = started.elapsed();
-    assert!(
-        admitted <= most_admitted(5.0, took),
-        "{admitted} puts admitted in {took:?}"
-    );
-    let err = refusal.expect("a put over 5/s per stream is throttled");
+    assert_eq!(admitted, over_the_wire, "{preset}: {rate} per second");
+    let err = refusal.expect("the put past one second's worth is refused");
     assert_eq!(code(&err).as_deref(), Some("ThrottlingException"));
-    let message = err
-        .as_service_error()
-        .and_then(|e| e.message())
-        .map(str::to_owned);
     assert_eq!(
-        message.as_deref(),
-        Some("Rate exceeded for logStreamName busy")
+        err.as_service_error().and_then(|e| e.message()),
+        Some("Rate exceeded")
     );
 
+    hook.arm(&clock);
+    retrying_client(&endpoint)
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .log_events(event(now_ms(), "after the throttle"))
+        .send()
+        .await
+        .expect("the SDK retries the throttle once the bucket refills");
+    // One throttle on the plain put, one on the retried put's first attempt, none after.
+    assert_eq!(
+        counted(&server, "PutLogEvents").await,
+        ((over_the_wire + 1) as u64, 2)
+    );
+    let stored = stored_messages(server.local_addr(), "g", "s").await;
+    assert_eq!(stored, ["m0", "m1", "m2", "after the throttle"]);
+}
+
+#[tokio::test]
+async fn aws_preset_admits_5000_puts_per_second_per_account() {
+    put_account_quota_is_one_seconds_worth(ThrottlePreset::Aws, 5000).await;
+}
+
+#[tokio::test]
+async fn legacy_preset_admits_1500_puts_per_second_per_account() {
+    put_account_quota_is_one_seconds_worth(ThrottlePreset::Legacy, 1500).await;
+}
+
+/// Puts `count` batches of one event to `g`/`stream` in a row with `client`, each with the token
+/// the previous one returned (`token` is updated); returns how many were admitted before the first
+/// refusal, and that refusal.
+async fn put_in_sequence(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    stream: &str,
+    token: &mut Option<String>,
+    count: usize,
+) -> (
+    usize,
+    Option<
+        aws_sdk_cloudwatchlogs::error::SdkError<
+            aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError,
+            aws_sdk_cloudwatchlogs::config::http::HttpResponse,
+        >,
+    >,
+) {
+    for i in 0..count {
+        match client
+            .put_log_events()
+            .log_group_name("g")
+            .log_stream_name(stream)
+            .set_sequence_token(token.clone())
+            .log_events(event(now_ms(), &format!("{stream}{i}")))
+            .send()
+            .await
+        {
+            Ok(out) => *token = out.next_sequence_token().map(str::to_owned),
+            Err(e) => return (i, Some(e)),
+        }
+    }
+    (count, None)
+}
+
+#[tokio::test]
+async fn legacy_preset_admits_5_puts_per_second_per_stream_in_strict_mode_and_names_the_stream() {
+    let (server, hook) = start_with_hook(ThrottlePreset::Legacy, TokenMode::Strict).await;
+    let endpoint = server.endpoint();
+    create_stream(&endpoint, "g", "busy").await;
+    let busy = Quota {
+        operation: "PutLogEvents",
+        stream: Some(("g", "busy")),
+    };
+    let clock = PinnedClock::pin(&server.pipeline().controls, busy);
+    let client = plain_client(&endpoint);
+
+    // The pin took one of the stream's 5; four more go through and the fifth is refused.
+    let mut token = None;
+    let (admitted, refusal) = put_in_sequence(&client, "busy", &mut token, 10).await;
+    assert_eq!(admitted, 4);
+    let err = refusal.expect("a put over 5/s per stream is throttled");
+    assert_eq!(code(&err).as_deref(), Some("ThrottlingException"));
+    assert_eq!(
+        err.as_service_error().and_then(|e| e.message()),
+        Some("Rate exceeded for logStreamName busy")
+    );
+    // The quota is the stream's, not the account's (1,500/s): another stream is not held back.
+    let (admitted_elsewhere, _) = put_in_sequence(&client, "s", &mut None, 3).await;
+    assert_eq!(admitted_elsewhere, 3);
+
     // The refused put stored nothing and did not move the token: the SDK's retry of the same put
-    // (same token) succeeds.
+    // (same token) succeeds once the stream's bucket refills.
+    hook.arm(&clock);
     let retried = retrying_client(&endpoint)
         .put_log_events()
         .log_group_name("g")
@@ -211,11 +413,27 @@ async fn legacy_preset_limits_puts_per_stream_in_strict_mode_and_names_the_strea
         .await
         .expect("the SDK retries the throttle until the bucket refills");
     assert!(retried.next_sequence_token().is_some());
+    assert_eq!(counted(&server, "PutLogEvents").await, (4 + 3 + 1, 2));
     let stored = stored_messages(server.local_addr(), "g", "busy").await;
     assert_eq!(
-        stored.last().map(String::as_str),
-        Some("after the throttle")
+        stored,
+        ["busy0", "busy1", "busy2", "busy3", "after the throttle"]
     );
+}
+
+#[tokio::test]
+async fn aws_preset_has_no_per_stream_quota_even_with_strict_tokens() {
+    let (server, _hook) = start_with_hook(ThrottlePreset::Aws, TokenMode::Strict).await;
+    let one_stream = Quota {
+        operation: "PutLogEvents",
+        stream: Some(("g", "s")),
+    };
+    let _clock = PinnedClock::pin(&server.pipeline().controls, one_stream);
+    // Twice the legacy per-stream quota to one stream with nothing refilling: all admitted.
+    let (admitted, refusal) =
+        put_in_sequence(&plain_client(&server.endpoint()), "s", &mut None, 10).await;
+    assert!(refusal.is_none(), "{refusal:?}");
+    assert_eq!(admitted, 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
