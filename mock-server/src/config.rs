@@ -190,6 +190,19 @@ mod tests {
     }
 
     #[test]
+    fn an_error_fault_with_a_success_status_is_refused_at_start() {
+        let config = Config::from_toml(
+            "[[faults.rules]]\nfault = { kind = \"error\", type = \"X\", status = 200 }\n",
+        )
+        .unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("rules[0].fault.status must be an HTTP error status (400-599), got 200"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_file_names_only_what_it_changes() {
         let config =
             Config::from_toml("token_mode = \"strict\"\n[limits]\nmax_event_bytes = 262144\n")

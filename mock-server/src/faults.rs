@@ -26,6 +26,9 @@ use serde::{Deserialize, Serialize};
 /// Default delay of `slow_response`: longer than common client read timeouts.
 pub const DEFAULT_SLOW_RESPONSE_MS: u64 = 30_000;
 
+/// The HTTP statuses an `error` fault may answer with: client and server errors only.
+pub const ERROR_STATUSES: std::ops::RangeInclusive<u16> = 400..=599;
+
 /// Longest accepted `type` of an `error` fault.
 pub const MAX_ERROR_TYPE_LEN: usize = 128;
 
@@ -93,7 +96,7 @@ pub enum Fault {
         /// The `__type` of the error body.
         #[serde(rename = "type")]
         error_type: String,
-        /// The HTTP status (100-599); 400 when absent.
+        /// The HTTP status, an error status (400-599); 400 when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
         /// The error message; empty when absent.
@@ -163,10 +166,12 @@ impl FaultPlan {
                              A-Z, a-z, 0-9, '_', '.', '#', ':' (an AWS error code), got {error_type:?}"
                         ));
                     }
+                    // A 1xx-3xx status would carry an error body in an answer every client
+                    // reads as a success (or a redirect), which no service does.
                     if let Some(s) = status {
-                        if !(100..=599).contains(s) {
+                        if !ERROR_STATUSES.contains(s) {
                             return Err(format!(
-                                "{at}.fault.status must be an HTTP status (100-599), got {s}"
+                                "{at}.fault.status must be an HTTP error status (400-599), got {s}"
                             ));
                         }
                     }
@@ -643,6 +648,10 @@ mod tests {
             (
                 r#"{"rules":[{"fault":{"kind":"error","type":"X","status":99}}]}"#,
                 "status",
+            ),
+            (
+                r#"{"rules":[{"fault":{"kind":"error","type":"X","status":200}}]}"#,
+                "rules[0].fault.status must be an HTTP error status (400-599), got 200",
             ),
             (
                 r#"{"rules":[{"fault":{"kind":"error","type":""}}]}"#,

@@ -160,6 +160,28 @@ async fn faults_can_be_read_replaced_and_cleared_and_bad_plans_are_refused() {
 }
 
 #[tokio::test]
+async fn an_error_fault_with_a_status_outside_400_to_599_is_refused() {
+    let server = server().await;
+    let addr = server.local_addr();
+    for status in [100, 200, 204, 302, 399, 600] {
+        let body =
+            format!(r#"{{"rules":[{{"fault":{{"kind":"error","type":"X","status":{status}}}}}]}}"#);
+        let bad = http(addr, "PUT", "/_mock/faults", &body).await;
+        assert_eq!(bad.status, 400, "{body}: {}", bad.body);
+        assert_eq!(
+            error_of(&bad),
+            format!("rules[0].fault.status must be an HTTP error status (400-599), got {status}")
+        );
+    }
+    for status in [400, 429, 500, 599] {
+        let body =
+            format!(r#"{{"rules":[{{"fault":{{"kind":"error","type":"X","status":{status}}}}}]}}"#);
+        let good = http(addr, "PUT", "/_mock/faults", &body).await;
+        assert_eq!(good.status, 200, "{body}: {}", good.body);
+    }
+}
+
+#[tokio::test]
 async fn writers_are_started_listed_and_bad_specs_refused() {
     let server = server().await;
     let addr = server.local_addr();
