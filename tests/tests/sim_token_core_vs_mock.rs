@@ -1,7 +1,7 @@
 //! Tier 1: token-core's writers against the mock's decision, in process, on virtual time.
 //!
 //! Generated scenarios (several streams and writers, missing resources, every fault kind, both
-//! token modes of the mock and of the writer) run as deterministic simulations; after each, the
+//! token modes of the mock and of the writer, the strict mock's legacy race window) run as deterministic simulations; after each, the
 //! mock's store is read back and every invariant of `sim::invariants` is checked. A failing case
 //! prints its seed and the shrunk scenario. `CWLOGS_TIER1_CASES` sets the number of cases (1,000
 //! by default, about 10 s in a debug build); `CWLOGS_SIM_TRACE=1` also prints, for a failing case,
@@ -100,6 +100,7 @@ fn base(seed: u64, mock_tokens: MockTokens, writers: Vec<WriterSpec>) -> Scenari
     Scenario {
         seed,
         mock_tokens,
+        race_window_ms: 0,
         limits: SimLimits {
             max_event_bytes: 200,
             max_batch_bytes: 600,
@@ -305,4 +306,73 @@ fn racing_sequential_writers_and_a_background_writer_on_one_strict_stream() {
         .filter(|c| c.owner == Owner::Background)
         .count();
     assert_eq!(background, 12);
+}
+
+#[test]
+fn sequential_writers_in_the_legacy_race_window_both_win_and_nothing_is_lost() {
+    // Lockstep puts every writer's send on the same 100 ms ticks with equal latencies, so the
+    // writers that learned the same token (the winner from its answer, the losers from their
+    // InvalidSequenceToken) send their next puts with it at the same instant: with a window, the
+    // strict mock lets more than one of them through (CLOUDWATCH.md §3.1).
+    let mut scenario = base(
+        13,
+        MockTokens::Strict,
+        vec![
+            writer(0, Mode::Sequential, events(40, 100)),
+            writer(0, Mode::Sequential, events(40, 100)),
+            writer(0, Mode::Sequential, events(40, 100)),
+        ],
+    );
+    scenario.race_window_ms = 200;
+    scenario.network.lockstep = true;
+    scenario.faults.rules = vec![FaultRule {
+        kind: FaultKind::LostResponse,
+        permille: 50,
+    }];
+
+    let (world, violations) = sim::run(scenario.clone());
+
+    assert_clean(&scenario, &violations);
+    assert!(
+        world.raced_puts[0] > 0,
+        "no two puts with the same token both succeeded: the window was never hit"
+    );
+    assert_eq!(
+        world.service.accepted_puts("/sim/g0", "s0"),
+        world.token_advances[0],
+        "the mock's own count of accepted puts includes the raced ones"
+    );
+    let stored = world.commits[0].len();
+    let delivered: usize = world
+        .traces
+        .iter()
+        .map(|t| t.fates.values().filter(|f| **f == Fate::Delivered).count())
+        .sum();
+    assert_eq!(delivered, 120, "every event of every writer delivered");
+    assert!(stored >= 120, "every delivered event stored");
+}
+
+#[test]
+fn without_a_race_window_the_same_race_lets_exactly_one_put_win_per_token() {
+    let mut scenario = base(
+        13,
+        MockTokens::Strict,
+        vec![
+            writer(0, Mode::Sequential, events(40, 100)),
+            writer(0, Mode::Sequential, events(40, 100)),
+            writer(0, Mode::Sequential, events(40, 100)),
+        ],
+    );
+    scenario.network.lockstep = true;
+
+    let (world, violations) = sim::run(scenario.clone());
+
+    assert_clean(&scenario, &violations);
+    assert_eq!(world.raced_puts[0], 0);
+    let conflicts: u64 = world
+        .writers
+        .iter()
+        .map(|w| w.counters().token_conflicts)
+        .sum();
+    assert!(conflicts > 0, "the writers raced, and the losers were told");
 }

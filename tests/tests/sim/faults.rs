@@ -2,9 +2,10 @@
 //!
 //! The mock's own fault injector acts inside its HTTP pipeline, on wall-clock delays; here the
 //! simulation owns virtual time, so it decides each request's fate itself and schedules what the
-//! writer sees. Request-level faults are drawn per request from a [`FaultPlan`]; the two faults that
-//! are about other parties (a background writer, a race window) are properties of the scenario's
-//! streams and network.
+//! writer sees. Request-level faults are drawn per request from a [`FaultPlan`]; the faults that
+//! are about other parties are properties of the scenario: a background writer (of a stream), a
+//! race (lockstep arrivals, of the network) and the strict mock's legacy race window, which lets
+//! two racing puts with the same token both win (of the mock).
 
 use super::rng::SimRng;
 use mock_server::api_error::ApiError;

@@ -18,6 +18,7 @@ type Copies = BTreeMap<(usize, EventId), (usize, usize)>;
 pub fn check(world: &World) -> Vec<String> {
     let mut v = world.violations.clone();
     let copies = store_matches_commits(world, &mut v);
+    tokens_raced_only_in_the_window(world, &mut v);
     for w in 0..world.writers.len() {
         every_event_ends_once(world, w, &mut v);
         reasons_are_right(world, w, &mut v);
@@ -65,6 +66,29 @@ fn store_matches_commits(world: &World, v: &mut Vec<String>) -> Copies {
         }
     }
     copies
+}
+
+/// The mock moved each stream's token on exactly as often as the simulation saw puts accepted,
+/// and a strict stream let two puts with the same token through only when the scenario opened a
+/// legacy race window (without one, the token is a compare-and-set: `Config::legacy_race_window_ms`).
+fn tokens_raced_only_in_the_window(world: &World, v: &mut Vec<String>) {
+    for (s, stream) in world.scenario.streams.iter().enumerate() {
+        let group = Scenario::group_name(stream.group);
+        let name = Scenario::stream_name(s);
+        let counted = world.service.accepted_puts(&group, &name);
+        if counted != world.token_advances[s] {
+            v.push(format!(
+                "stream {name}: the mock counts {counted} accepted puts, the simulation saw {}",
+                world.token_advances[s]
+            ));
+        }
+        if world.scenario.race_window_ms == 0 && world.raced_puts[s] > 0 {
+            v.push(format!(
+                "stream {name}: {} put(s) won with a token another put had already used, without a race window",
+                world.raced_puts[s]
+            ));
+        }
+    }
 }
 
 /// Every id a push returned (and every marker) ends in exactly one terminal report, no report

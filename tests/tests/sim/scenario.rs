@@ -215,6 +215,11 @@ pub struct Scenario {
     pub seed: u64,
     /// The mock's token semantics.
     pub mock_tokens: MockTokens,
+    /// The strict mock's legacy race window (`Config::legacy_race_window_ms`): a put carrying the
+    /// token the last accepted put superseded less than this many ms ago is accepted too, as the
+    /// pre-2023 service documented (CLOUDWATCH.md §3.1). 0: the token is a strict compare-and-set.
+    /// Always 0 with the current mock, which ignores tokens.
+    pub race_window_ms: u64,
     /// Limits shared by the mock and the writers.
     pub limits: SimLimits,
     /// Log groups.
@@ -247,9 +252,14 @@ impl fmt::Display for Scenario {
         let n = &self.network;
         writeln!(
             f,
-            "seed {:#x}, mock {:?} tokens, {} group(s), {} stream(s), {} writer(s)",
+            "seed {:#x}, mock {:?} tokens{}, {} group(s), {} stream(s), {} writer(s)",
             self.seed,
             self.mock_tokens,
+            if self.race_window_ms > 0 {
+                format!(" with a LEGACY RACE WINDOW of {} ms", self.race_window_ms)
+            } else {
+                String::new()
+            },
             self.groups.len(),
             self.streams.len(),
             self.writers.len()

@@ -16,13 +16,15 @@ pub struct Service {
 }
 
 impl Service {
-    /// A mock with the scenario's token semantics and limits, and an empty store.
-    pub fn new(tokens: MockTokens, limits: SimLimits) -> Self {
+    /// A mock with the scenario's token semantics, legacy race window and limits, and an empty
+    /// store.
+    pub fn new(tokens: MockTokens, race_window_ms: u64, limits: SimLimits) -> Self {
         let mut config = Config {
             token_mode: match tokens {
                 MockTokens::Strict => TokenMode::Strict,
                 MockTokens::Current => TokenMode::Current,
             },
+            legacy_race_window_ms: race_window_ms,
             ..Config::default()
         };
         config.limits.max_event_bytes = limits.max_event_bytes;
@@ -48,17 +50,16 @@ impl Service {
     }
 
     /// One put of a background writer: a single event carrying the stream's expected token, as a
-    /// competing client that read it just before would. `Ok(false)` when the stream does not
-    /// exist (yet).
+    /// competing client that read it just before would.
     pub fn background_put(
         &self,
         group: &str,
         stream: &str,
         message: &str,
         now_ms: i64,
-    ) -> Result<bool, String> {
+    ) -> Result<BackgroundPut, String> {
         let Ok(log_stream) = self.state.store.require_stream(group, stream) else {
-            return Ok(false);
+            return Ok(BackgroundPut::NoStream);
         };
         let token = {
             let st = log_stream.lock();
@@ -70,14 +71,23 @@ impl Service {
             "logStreamName": stream,
             "logEvents": [{ "timestamp": now_ms, "message": message }],
         });
-        if let Some(token) = token {
-            body["sequenceToken"] = token.into();
+        if let Some(token) = &token {
+            body["sequenceToken"] = token.clone().into();
         }
         let answer = self.decide(&ApiRequest::json("PutLogEvents", body), now_ms);
         match answer.error_type {
-            None => Ok(true),
+            None => Ok(BackgroundPut::Stored { token }),
             Some(other) => Err(format!("background put refused: {other}: {}", answer.body)),
         }
+    }
+
+    /// How many puts advanced a stream's token (`StreamState::accepted_puts`); 0 when the stream
+    /// does not exist.
+    pub fn accepted_puts(&self, group: &str, stream: &str) -> u64 {
+        self.state
+            .store
+            .require_stream(group, stream)
+            .map_or(0, |s| s.lock().accepted_puts)
     }
 
     /// Every stored event of a stream, `(timestamp, message)` in the store's order; empty when the
@@ -107,6 +117,18 @@ impl Service {
             .group(group)
             .and_then(|g| g.settings().retention_in_days)
     }
+}
+
+/// What a background writer's put came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackgroundPut {
+    /// The stream does not exist (yet): nothing was sent.
+    NoStream,
+    /// The put was stored; it carried this token (none on a stream that never took a put).
+    Stored {
+        /// The sequence token it carried.
+        token: Option<String>,
+    },
 }
 
 /// The awsJson1_1 request for a token-core request; `None` for a kind this simulation does not

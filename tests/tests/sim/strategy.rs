@@ -1,5 +1,5 @@
 //! proptest strategies for scenarios. Every part shrinks towards the simple case: fewer streams,
-//! writers and events, smaller events, fewer faults, no race window.
+//! writers and events, smaller events, fewer faults, no lockstep network, no legacy race window.
 
 use super::faults::{FaultKind, FaultPlan, FaultRule};
 use super::scenario::{
@@ -187,13 +187,24 @@ fn network() -> impl Strategy<Value = Network> {
         })
 }
 
+/// The strict mock's legacy race window: usually none (a strict compare-and-set), sometimes
+/// 50–300 ms, wide enough for writers that learned the same token to land in it. Shrinks to none.
+fn race_window() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        3 => Just(0u64),
+        1 => 50u64..=300,
+    ]
+}
+
 /// Whole scenarios: 1–3 streams in 1–2 groups, 1–4 writers of up to 20 events each, up to three
-/// fault rules (or, rarely, an outage), both mock token modes; Sequential writers against both,
-/// Concurrent writers against the current mock only.
+/// fault rules (or, rarely, an outage), both mock token modes (the strict one sometimes with a
+/// legacy race window); Sequential writers against both, Concurrent writers against the current
+/// mock only.
 pub fn scenario() -> impl Strategy<Value = Scenario> {
     (
         any::<u64>(),
         prop_oneof![Just(MockTokens::Strict), Just(MockTokens::Current)],
+        race_window(),
         limits(),
         prop::collection::vec(
             prop_oneof![Just(None), Just(Some(1u32)), Just(Some(3u32))]
@@ -206,7 +217,17 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
         network(),
     )
         .prop_map(
-            |(seed, mock_tokens, limits, groups, mut streams, mut writers, faults, network)| {
+            |(
+                seed,
+                mock_tokens,
+                race_window_ms,
+                limits,
+                groups,
+                mut streams,
+                mut writers,
+                faults,
+                network,
+            )| {
                 for s in &mut streams {
                     s.group %= groups.len();
                 }
@@ -228,6 +249,13 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
                 Scenario {
                     seed,
                     mock_tokens,
+                    // The current mock ignores tokens: a window there would only be noise in the
+                    // printed scenario.
+                    race_window_ms: if mock_tokens == MockTokens::Strict {
+                        race_window_ms
+                    } else {
+                        0
+                    },
                     limits,
                     groups,
                     streams,

@@ -11,9 +11,10 @@ use super::faults::FaultKind;
 use super::record::{Commit, Fate, Owner, Pushed, WriterTrace};
 use super::rng::SimRng;
 use super::scenario::{
-    EventSpec, Existing, Mode, Scenario, SimLimits, Size, Text, When, DAY_MS, HOUR_MS, T0,
+    EventSpec, Existing, MockTokens, Mode, Scenario, SimLimits, Size, Text, When, DAY_MS, HOUR_MS,
+    T0,
 };
-use super::service::{api_request, outcome_of, stored_range, Service};
+use super::service::{api_request, outcome_of, stored_range, BackgroundPut, Service};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use token_core::{
@@ -75,6 +76,14 @@ pub struct World {
     /// it accepted (CLOUDWATCH.md §3.1: a replay is recognised by its messages). Only repeated
     /// marker texts make such twins here; the writer reports them delivered.
     pub twin_replays: BTreeSet<(usize, EventId)>,
+    /// Per stream, the puts the strict mock accepted although an earlier put that moved the
+    /// stream's token on had carried the same token: two racers that both won, which only the
+    /// legacy race window allows (CLOUDWATCH.md §3.1). Not counted against the current mock,
+    /// which ignores tokens.
+    pub raced_puts: Vec<u64>,
+    /// Per stream, the accepted puts (writers' and the background writer's) that moved the token
+    /// on: what the mock counts as `accepted_puts`.
+    pub token_advances: Vec<u64>,
     /// Problems seen while running (limit breaches, unexpected answers, a hang).
     pub violations: Vec<String>,
     /// The virtual clock, ms.
@@ -91,6 +100,8 @@ pub struct World {
     deadlines: Vec<Option<i64>>,
     in_flight: BTreeMap<(usize, RequestId), InFlight>,
     puts_in_flight: Vec<usize>,
+    /// Per stream, the tokens accepted puts carried so far (for `raced_puts`).
+    tokens_accepted: Vec<BTreeSet<Option<String>>>,
     /// Batches whose last attempt ended retryably: their next send is paid from the budget.
     awaiting_resend: Vec<BTreeSet<(EventId, usize)>>,
 }
@@ -248,7 +259,11 @@ pub fn limit_breach(events: &LogEvents, limits: &SimLimits) -> Option<String> {
 impl World {
     /// A world for `scenario`, with the resources that exist at start created.
     pub fn new(scenario: Scenario) -> Self {
-        let service = Service::new(scenario.mock_tokens, scenario.limits);
+        let service = Service::new(
+            scenario.mock_tokens,
+            scenario.race_window_ms,
+            scenario.limits,
+        );
         let writers: Vec<StreamWriter> = (0..scenario.writers.len())
             .map(|w| StreamWriter::new(writer_config(&scenario, w)).expect("valid writer config"))
             .collect();
@@ -258,6 +273,9 @@ impl World {
             service,
             traces: (0..n).map(|_| WriterTrace::default()).collect(),
             commits: vec![Vec::new(); scenario.streams.len()],
+            raced_puts: vec![0; scenario.streams.len()],
+            token_advances: vec![0; scenario.streams.len()],
+            tokens_accepted: vec![BTreeSet::new(); scenario.streams.len()],
             violations: Vec::new(),
             rejected_unseen: BTreeSet::new(),
             twin_replays: BTreeSet::new(),
@@ -627,13 +645,23 @@ impl World {
                 answer.body
             ));
         }
+        // The token of an accepted put that moved the stream's token on, counted once `sent` is
+        // no longer borrowed.
+        let mut advanced_with = None;
         if let RequestKind::PutLogEvents {
             events,
             log_group,
             log_stream,
-            ..
+            sequence_token,
         } = &sent.kind
         {
+            // A strict stream takes no new token from a put it stored nothing of (CLOUDWATCH.md
+            // §3.1): the next put rightly carries the same one, which is no race.
+            let advanced = self.scenario.mock_tokens == MockTokens::Current
+                || !stored_range(&answer, events.len()).is_empty();
+            if answer.error_type.is_none() && advanced {
+                advanced_with = Some(sequence_token.clone());
+            }
             if answer.error_type == Some("DataAlreadyAcceptedException") {
                 let stream = self.scenario.writers[w].stream;
                 let never_stored = !self.commits[stream]
@@ -675,6 +703,9 @@ impl World {
         } else {
             outcome_of(operation, &answer)
         };
+        if let Some(token) = advanced_with {
+            self.note_token_advanced(self.scenario.writers[w].stream, token);
+        }
         let back = self.latency();
         self.schedule(
             self.now + back,
@@ -735,18 +766,38 @@ impl World {
             .service
             .background_put(&group, &stream, &text, self.now)
         {
-            Ok(true) => self.commits[s].push(Commit {
-                owner: Owner::Background,
-                timestamp: self.now,
-                message: text,
-            }),
-            Ok(false) => {}
+            Ok(BackgroundPut::Stored { token }) => {
+                self.note_token_advanced(s, token);
+                self.commits[s].push(Commit {
+                    owner: Owner::Background,
+                    timestamp: self.now,
+                    message: text,
+                });
+            }
+            Ok(BackgroundPut::NoStream) => {}
             Err(e) => self.violations.push(e),
         }
         if let Some(bg) = self.scenario.streams[s].background {
             if k + 1 < bg.puts {
                 self.schedule(self.now + bg.every_ms, Action::Background(s, k + 1));
             }
+        }
+    }
+
+    /// Counts a put that moved stream `s`'s token on, and whether the token it carried had already
+    /// moved it on once.
+    fn note_token_advanced(&mut self, s: usize, token: Option<String>) {
+        self.token_advances[s] += 1;
+        if self.scenario.mock_tokens == MockTokens::Strict
+            && !self.tokens_accepted[s].insert(token.clone())
+        {
+            self.raced_puts[s] += 1;
+            note(&mut self.log, self.now, || {
+                format!(
+                    "stream {s} accepted a second put with token {:?}: the legacy race window",
+                    token.as_deref().map(|t| &t[t.len().saturating_sub(4)..])
+                )
+            });
         }
     }
 
