@@ -1,7 +1,8 @@
 //! The shipper against a real cwlogs-mock over loopback: exactly once and in order in Sequential
 //! mode on the strict mock (plain, throttled, and under a fault plan), nothing lost in Concurrent
-//! mode on the current mock with duplicates matching the report, and shutdown accounting while
-//! the mock fails.
+//! mode on the current mock with duplicates matching the report, Concurrent mode on the strict
+//! mock stopped by a fatal error that says to use Sequential (no event lost), and shutdown
+//! accounting while the mock fails.
 //!
 //! Read-back uses the mock's oracle (`GET /_mock/events`), which is not throttled and returns
 //! every stored event in storage order; one test reads back with GetLogEvents as a client would.
@@ -435,6 +436,63 @@ async fn shutdown_while_the_mock_fails_accounts_for_every_event() {
         t.delivered,
         stored.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_on_the_strict_mock_stops_with_a_fatal_that_names_sequential() {
+    // Concurrent mode never sends a token, so a token-enforcing service refuses every put after
+    // the first: token-core stops the writer with a fatal error and keeps the events.
+    let mock = start(strict()).await;
+    create_group_and_stream(&mock).await;
+    // 1,000 events in batches of 100: ten batches, four in flight, all for one stream.
+    let shipper = shipper_with_batches(&mock, TokenMode::Concurrent { max_in_flight: 4 }, 100)
+        .build()
+        .expect("shipper");
+    let sent = 1_000;
+    let ts = now_ms();
+    for i in 0..sent {
+        shipper
+            .send(Event::new(ts, message(i)))
+            .await
+            .expect("a stopped writer still keeps events while it has room");
+    }
+
+    // flush returns once the writer has stopped: nothing is dropped yet.
+    let flushed = shipper
+        .flush(Instant::now() + Duration::from_secs(60))
+        .await;
+    let t = &flushed.total;
+    let fatal = t.fatal.as_deref().expect("a fatal error in the report");
+    assert!(
+        fatal.starts_with("InvalidSequenceTokenException: "),
+        "{fatal}"
+    );
+    assert!(fatal.contains("Sequential"), "{fatal}");
+    assert_eq!(t.delivered + t.undelivered, sent as u64, "{flushed:#?}");
+    assert_eq!(t.rejected_total() + t.dropped_total(), 0, "{flushed:#?}");
+    assert!(
+        t.undelivered > 0,
+        "more than one batch was sent: {flushed:#?}"
+    );
+    assert!(shipper.counters()[STREAM].token_conflicts >= 1);
+
+    // Shutdown gives up the kept events as dropped "stopped": every event is still accounted
+    // for, and the stream holds exactly the delivered ones, once each.
+    let report = shipper
+        .shutdown(Instant::now() + Duration::from_secs(60))
+        .await;
+    let t = &report.total;
+    assert_eq!(t.fatal.as_deref(), Some(fatal));
+    assert_eq!(t.undelivered, 0, "{report:#?}");
+    assert_eq!(
+        t.delivered + t.dropped.get("stopped").copied().unwrap_or(0),
+        sent as u64,
+        "{report:#?}"
+    );
+    assert_eq!(t.dropped_total(), t.dropped["stopped"], "{report:#?}");
+    let stored = stored(&mock).await;
+    assert_eq!(stored.len() as u64, t.delivered, "{report:#?}");
+    assert!(copies(&stored).values().all(|&c| c == 1), "stored twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

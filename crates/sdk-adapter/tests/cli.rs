@@ -1,5 +1,6 @@
 //! cwlogs-ship as a process against an in-process cwlogs-mock: the JSON report, timestamps from
-//! the input, and the exit status for success, undeliverable input and bad invocations.
+//! the input, and the exit status for success, undeliverable input, a writer stopped by a fatal
+//! error, and bad invocations.
 
 use mock_server::{Config, MockServer};
 use std::io::Write;
@@ -124,6 +125,65 @@ async fn undeliverable_lines_exit_one_with_the_reason() {
     assert_eq!(r["ok"], false);
     assert_eq!(r["delivered"], 0);
     assert_eq!(r["dropped_by_reason"]["log_group_not_found"], 2, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_mode_on_a_token_enforcing_mock_exits_one_with_the_fatal() {
+    let mock = MockServer::start(Config {
+        token_mode: mock_server::TokenMode::Strict,
+        ..Config::default()
+    })
+    .await
+    .expect("mock");
+    let input: String = (0..2_000).map(|i| format!("line {i}\n")).collect();
+    // Twenty batches of 100 for one stream: every put after the first needs a token.
+    let out = run(
+        args(
+            &mock.endpoint(),
+            "cli-strict",
+            &[
+                "--create",
+                "--token-mode",
+                "concurrent",
+                "--max-batch-events",
+                "100",
+            ],
+        ),
+        input,
+    )
+    .await;
+
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = report(&out);
+    assert_eq!(r["ok"], false);
+    let fatal = r["fatal"].as_str().expect("the fatal error in the report");
+    assert!(fatal.starts_with("InvalidSequenceTokenException: "), "{r}");
+    assert!(fatal.contains("Sequential"), "{r}");
+    assert_eq!(r["events_read"], 2_000);
+    let delivered = r["delivered"].as_u64().expect("delivered");
+    let dropped = r["dropped"].as_u64().expect("dropped");
+    let undelivered = r["undelivered"].as_u64().expect("undelivered");
+    // Every line is accounted for; what was not delivered is reported, none silently lost.
+    assert_eq!(delivered + dropped + undelivered, 2_000, "{r}");
+    // Shutdown gives up the events the stopped writer kept, under the reason that says why.
+    assert_eq!(r["dropped_by_reason"]["stopped"], dropped, "{r}");
+    assert!(delivered < 2_000, "{r}");
+    assert_eq!(r["rejected"], 0, "{r}");
+    let stored = mock
+        .state()
+        .store
+        .group("cli-strict")
+        .and_then(|g| g.stream("s"))
+        .expect("stream created")
+        .lock()
+        .events
+        .len() as u64;
+    assert_eq!(stored, delivered, "{r}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
