@@ -13,7 +13,8 @@
 # Everything is bounded: each load run by a duration (and the memory runs by a request count),
 # every server is started here on 127.0.0.1 and stopped on exit. Knobs (environment):
 #   BENCH_DURATION   seconds per measured throughput run (default 10)
-#   BENCH_SKIP       space-separated steps to skip: criterion moto memory adapter
+#   BENCH_SKIP       space-separated steps to skip: criterion moto memory adapter (recorded in
+#                    machine.env; BENCHMARKS.md then names them as skipped in their sections)
 #   BENCH_WRITE=0    do not rewrite BENCHMARKS.md (results stay in target/bench/)
 set -euo pipefail
 
@@ -26,7 +27,8 @@ OUT=$ROOT/target/bench
 VENV=${BENCH_VENV:-$ROOT/target/venv-bench}
 REL=${CARGO_TARGET_DIR:-$ROOT/target}/release
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/*.cmd "$OUT"/*.status
+# Results of an earlier run must not pass for this one's: a skipped step leaves no file at all.
+rm -f "$OUT"/*.json "$OUT"/*.cmd "$OUT"/*.status "$OUT"/token-core.txt
 
 skip() { [[ "$SKIP" == *" $1 "* ]]; }
 log() { printf '\n== %s\n' "$*" >&2; }
@@ -96,11 +98,14 @@ status=0
     echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
     echo "rustc=$(rustc --version)"
     echo "duration=$DURATION"
+    # render.py says which steps were skipped, so a missing section reads as "not measured".
+    echo "bench_skip=${BENCH_SKIP:-}"
 } >"$OUT/machine.env"
 cat "$OUT/machine.env" >&2
 
 # ---- 1. token-core criterion benches --------------------------------------------------------
 if ! skip criterion; then
+    echo "cargo bench -p token-core --locked   # criterion defaults: 3 s warm-up, 5 s measurement, 100 samples" >"$OUT/token-core.cmd"
     log "cargo bench -p token-core --locked"
     if $CARGO bench -p token-core --locked 2>&1 | tee "$OUT/token-core.txt"; then
         echo ok >"$OUT/criterion.status"
