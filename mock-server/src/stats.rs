@@ -15,6 +15,11 @@ use serde::Serialize;
 /// (`reset_before_commit`, `lost_response`).
 pub const CONNECTION_CLOSED: &str = "ConnectionClosed";
 
+/// The key every request for an operation the mock does not know is counted under. Client-chosen
+/// names would otherwise each get their own entry (and Prometheus label), so random targets could
+/// grow the counters without bound.
+pub const UNKNOWN_OPERATION: &str = "UnknownOperation";
+
 /// Counters of one operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -82,10 +87,16 @@ impl Stats {
     }
 
     /// Counts one finished request of `operation`: a success when `error_type` is `None`, otherwise
-    /// an error of that `__type` (and a throttle when it is `ThrottlingException`).
+    /// an error of that `__type` (and a throttle when it is `ThrottlingException`). An operation
+    /// the mock does not know is counted under [`UNKNOWN_OPERATION`].
     pub fn record_request(&self, operation: &str, error_type: Option<&str>) {
+        let key = if crate::ops::is_known_operation(operation) {
+            operation
+        } else {
+            UNKNOWN_OPERATION
+        };
         let mut inner = lock(&self.inner);
-        let op = inner.operations.entry(operation.to_owned()).or_default();
+        let op = inner.operations.entry(key.to_owned()).or_default();
         op.requests += 1;
         match error_type {
             None => op.successes += 1,
@@ -327,6 +338,19 @@ mod tests {
             let value = line.rsplit(' ').next().unwrap();
             value.parse::<u64>().unwrap();
         }
+    }
+
+    #[test]
+    fn unknown_operations_share_one_entry() {
+        let stats = Stats::new();
+        for op in ["Nope1", "Nope2", "", "putlogevents"] {
+            stats.record_request(op, Some("UnknownOperationException"));
+        }
+        stats.record_request("GetLogEvents", None);
+        let snap = stats.snapshot();
+        let names: Vec<&str> = snap.operations.keys().map(String::as_str).collect();
+        assert_eq!(names, ["GetLogEvents", UNKNOWN_OPERATION]);
+        assert_eq!(snap.operations[UNKNOWN_OPERATION].requests, 4);
     }
 
     #[test]

@@ -111,6 +111,42 @@ async fn stats_and_metrics_count_requests_streams_and_faults() {
 }
 
 #[tokio::test]
+async fn unknown_operations_are_counted_under_one_name() {
+    let server = server().await;
+    let addr = server.local_addr();
+    // Starts from empty counters (server() created a stream).
+    assert_eq!(http(addr, "POST", "/_mock/reset", "").await.status, 200);
+    let targets = [
+        "Logs_20140328.Random1",
+        "Logs_20140328.Random2",
+        "Other.Random3",
+        "Logs_20140328.putlogevents",
+    ];
+    for target in targets {
+        let answer = http_with(addr, "POST", "/", &[("X-Amz-Target", target)], "{}").await;
+        assert_eq!(answer.status, 400, "{target}");
+        assert_eq!(
+            answer.header("x-amzn-errortype"),
+            Some("UnknownOperationException")
+        );
+    }
+    // No target at all is unknown too.
+    let _ = http(addr, "POST", "/", "{}").await;
+
+    let s = stats(addr).await;
+    let operations = s["operations"].as_object().expect("an operations map");
+    let names: Vec<&str> = operations.keys().map(String::as_str).collect();
+    assert_eq!(names, ["UnknownOperation"], "{s}");
+    let unknown = &operations["UnknownOperation"];
+    assert_eq!(unknown["requests"], 5);
+    assert_eq!(unknown["errors"]["UnknownOperationException"], 5);
+
+    let metrics = http(addr, "GET", "/_mock/metrics", "").await.body;
+    assert!(metrics.contains("cwlogs_mock_requests_total{operation=\"UnknownOperation\"} 5"));
+    assert!(!metrics.contains("Random"), "{metrics}");
+}
+
+#[tokio::test]
 async fn faults_can_be_read_replaced_and_cleared_and_bad_plans_are_refused() {
     let server = server().await;
     let addr = server.local_addr();

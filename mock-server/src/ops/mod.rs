@@ -63,6 +63,11 @@ pub(crate) struct Ctx<'a> {
 
 type OpResult = Result<Value, ApiError>;
 
+/// Whether `operation` is one of [`OPERATIONS`].
+pub fn is_known_operation(operation: &str) -> bool {
+    OPERATIONS.contains(&operation)
+}
+
 impl State {
     /// A state with an empty store.
     pub fn new(config: Config) -> Self {
@@ -187,5 +192,27 @@ pub(crate) fn put_opt<T: Into<Value>>(
 ) {
     if let Some(v) = value {
         obj.insert(key.to_owned(), v.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`OPERATIONS`] is a second copy of the names in `decide`'s dispatch; this keeps them equal.
+    #[test]
+    fn every_listed_operation_is_dispatched() {
+        let state = State::new(Config::default());
+        for operation in OPERATIONS {
+            let response = state.decide(&ApiRequest::json(operation, serde_json::json!({})), 0);
+            assert_ne!(
+                response.error_type,
+                Some("UnknownOperationException"),
+                "{operation}"
+            );
+        }
+        let unknown = state.decide(&ApiRequest::json("Nope", serde_json::json!({})), 0);
+        assert_eq!(unknown.error_type, Some("UnknownOperationException"));
+        assert!(!is_known_operation("Nope"));
     }
 }
