@@ -1,5 +1,9 @@
 //! `cwlogs-load`: drives a CloudWatch Logs endpoint on loopback with raw PutLogEvents requests
 //! and prints what it measured. See `cwlogs_tests::load` for the details.
+//!
+//! Loopback only, on purpose: an endpoint that does not resolve to 127.0.0.0/8 or `::1` is refused
+//! before anything is sent (a flood aimed at a shared service is not a benchmark; see
+//! `cwlogs_tests::load` for the reasons).
 
 use std::process::ExitCode;
 

@@ -28,7 +28,9 @@ pub const MAX_PREBUILT_BYTES: usize = 1 << 30;
     about = "Drive a CloudWatch Logs endpoint on loopback with raw awsJson1_1 PutLogEvents requests",
     long_about = "Drive a CloudWatch Logs endpoint (cwlogs-mock, moto, LocalStack, ...) on a loopback \
 address with raw awsJson1_1 PutLogEvents requests over N keep-alive HTTP/1.1 connections, then \
-report requests/s, events/s, MB/s, latency percentiles, errors by __type and the tool's own CPU time."
+report requests/s, events/s, MB/s, latency percentiles, errors by __type and the tool's own CPU time.
+
+Loopback only: an endpoint that does not resolve to 127.0.0.0/8 or ::1 is refused before anything is sent. The tool sends as fast as the server answers, with signatures that are only SigV4-shaped, and its latency and server-CPU figures assume the server is on this machine; aimed at a shared or real service it would be a flood of rejected requests, not a measurement."
 )]
 pub struct Args {
     /// Base URL of the endpoint, e.g. http://127.0.0.1:4566 (plain HTTP on a loopback address).
@@ -161,6 +163,10 @@ fn seconds(name: &str, v: f64) -> anyhow::Result<Duration> {
 }
 
 /// Parses `http://HOST:PORT[/]` and resolves it to a loopback socket address.
+///
+/// Anything that does not resolve to a loopback address is an error: the tool is a local capacity
+/// tool (see the module docs of [`crate::load`] for why), so the check happens here, before any
+/// connection is opened, rather than being left to the user.
 pub fn parse_endpoint(endpoint: &str) -> anyhow::Result<(SocketAddr, String)> {
     let rest = match endpoint.split_once("://") {
         Some(("http", rest)) => rest,
