@@ -4,8 +4,8 @@
 //! Every test here runs on tokio's paused clock (virtual time): the answers are scripted in process
 //! by aws-smithy-mocks, no socket is opened, and a paused clock auto-advances whenever the runtime
 //! is idle, so no test waits on the wall clock. None of the tests in this file uses a real socket,
-//! so none is left on the real clock; the mappings that need real sockets over loopback (a
-//! refused connection, a reset or closed connection, a read timeout) are in
+//! so none is left on the real clock; the mappings that need real sockets over loopback (a closed
+//! port, a connection closed after the request, a hung connection) are in
 //! `transport_failures.rs`, whose real-socket tests stay on the real clock because a paused clock
 //! would fire their timeouts before the kernel delivers anything.
 

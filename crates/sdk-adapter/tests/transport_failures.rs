@@ -1,5 +1,7 @@
 //! Failures without an answer from the service: was the request possibly applied (Unknown) or
-//! surely not sent (NotSent)? Scripted connectors first, then real sockets over loopback.
+//! surely not sent (NotSent)? Scripted connectors and credential failures (no socket) run on
+//! tokio's paused clock; the real sockets over loopback run on the real clock, since a paused
+//! clock would auto-advance to their timeouts while the kernel still has the answer on its way.
 
 mod common;
 
@@ -105,7 +107,7 @@ async fn other_connector_errors_are_unknown() {
     assert_eq!(put(&client).await, Outcome::Unknown);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn missing_credentials_fail_before_sending() {
     let config = aws_sdk_cloudwatchlogs::Config::builder()
         .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
@@ -202,7 +204,7 @@ impl aws_credential_types::provider::ProvideCredentials for BrokenCredentials {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn failing_credentials_provider_fails_before_sending() {
     let config = aws_sdk_cloudwatchlogs::Config::builder()
         .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
