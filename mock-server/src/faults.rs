@@ -23,8 +23,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Default delay of `slow_response`: longer than common client read timeouts.
-pub const DEFAULT_SLOW_RESPONSE_MS: u64 = 30_000;
+/// Default delay of `slow_response`: 90 s, longer than common client read timeouts (botocore and
+/// the AWS CLI wait 60 s for a read), so that such a client gives up before the answer comes.
+pub const DEFAULT_SLOW_RESPONSE_MS: u64 = 90_000;
 
 /// The HTTP statuses an `error` fault may answer with: client and server errors only.
 pub const ERROR_STATUSES: std::ops::RangeInclusive<u16> = 400..=599;
@@ -119,7 +120,8 @@ pub enum Fault {
     ResetBeforeCommit,
     /// Store (and advance the token), then close the connection without an answer.
     LostResponse,
-    /// Store, then answer only after `ms` milliseconds (default 30,000).
+    /// Store, then answer only after `ms` milliseconds (default [`DEFAULT_SLOW_RESPONSE_MS`],
+    /// 90,000).
     SlowResponse {
         /// The delay before the answer.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -833,6 +835,20 @@ mod tests {
             FaultAction::SlowResponse(Duration::from_millis(DEFAULT_SLOW_RESPONSE_MS))
         );
         assert!(fired.action.is_post_commit());
+    }
+
+    #[test]
+    fn the_default_slow_response_outlasts_common_client_read_timeouts() {
+        // botocore and the AWS CLI read for 60 s; the default must make such a client give up.
+        let inj = FaultInjector::new(plan(r#"{"rules":[{"fault":{"kind":"slow_response"}}]}"#));
+        let Some(FiredFault {
+            action: FaultAction::SlowResponse(delay),
+            ..
+        }) = inj.decide(&put("g", "s"))
+        else {
+            panic!("a slow_response rule fires as a slow response");
+        };
+        assert!(delay > Duration::from_secs(60), "{delay:?}");
     }
 
     #[test]

@@ -309,6 +309,53 @@ async fn slow_response_stores_at_once_and_answers_after_the_client_gave_up() {
     assert_eq!(stored, ["slow"]);
 }
 
+#[tokio::test]
+async fn shutdown_does_not_wait_for_a_pending_slow_response_at_its_default_delay() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = server_with_stream(TokenMode::Current).await;
+    let addr = server.local_addr();
+    // No `ms`: the default delay, which outlasts the 60 s read timeout of botocore and the CLI.
+    set_faults(
+        addr,
+        &one_rule("PutLogEvents", 1, r#"{"kind":"slow_response"}"#),
+    )
+    .await;
+    let body = format!(
+        r#"{{"logGroupName":"g","logStreamName":"s","logEvents":[{{"timestamp":{},"message":"slow"}}]}}"#,
+        now_ms()
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: Logs_20140328.PutLogEvents\r\n\
+         Content-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    // The put is committed before its answer is delayed; wait (bounded) until it is.
+    let mut stored = Vec::new();
+    for _ in 0..100 {
+        stored = stored_messages(addr, "g", "s").await;
+        if !stored.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored, ["slow"]);
+
+    // Shutdown gives open connections a short grace, not the answer's whole delay.
+    tokio::time::timeout(Duration::from_secs(60), server.shutdown())
+        .await
+        .expect("shutdown returns long before the 90 s answer")
+        .expect("clean shutdown");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the connection is closed once the server has stopped");
+    // Closed without an answer (a reset is as good as an end of stream here).
+    assert!(read.is_err() || answer.is_empty(), "{answer:?}");
+}
+
 /// Runs 60 DescribeLogGroups and returns which ones failed, by index.
 async fn failures(endpoint: &str) -> Vec<usize> {
     let client = plain_client(endpoint);
