@@ -85,6 +85,58 @@ impl Default for Config {
     }
 }
 
+/// Default of [`Limits::max_stored_bytes`]: 1 GiB of messages. The process holds more than that
+/// (about 57 bytes per event beyond the message, BENCHMARKS.md), so with the default a runaway
+/// test stops at roughly 1.3 GiB of memory for 200-byte events instead of taking the machine down;
+/// the bench's 1,000,000 events of 200 bytes (200 MB) fit five times over.
+pub const DEFAULT_MAX_STORED_BYTES: u64 = 1 << 30;
+
+/// Reads a store cap as the flag and the config file spell it: a number of bytes, where `0` means
+/// no cap, or `none`.
+pub fn parse_stored_bytes_cap(text: &str) -> Result<Option<u64>, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    match text.parse::<u64>() {
+        Ok(0) => Ok(None),
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(_) => Err(format!(
+            "max stored bytes must be a number of bytes, or 0 or none for no cap; got {text:?}"
+        )),
+    }
+}
+
+/// Serde form of [`Limits::max_stored_bytes`]. TOML has no null, so "no cap" is written `0`
+/// (and read from `0`, `"none"` or JSON `null`); a written config reads back the same.
+mod stored_bytes_cap {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Spelling {
+        Bytes(u64),
+        Word(String),
+    }
+
+    pub fn serialize<S: Serializer>(cap: &Option<u64>, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_u64(cap.unwrap_or(0))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Option<u64>, D::Error> {
+        match Option::<Spelling>::deserialize(input) {
+            Ok(None) | Ok(Some(Spelling::Bytes(0))) => Ok(None),
+            Ok(Some(Spelling::Bytes(bytes))) => Ok(Some(bytes)),
+            Ok(Some(Spelling::Word(word))) => {
+                super::parse_stored_bytes_cap(&word).map_err(serde::de::Error::custom)
+            }
+            Err(_) => Err(serde::de::Error::custom(
+                "max_stored_bytes must be a number of bytes, or 0 or \"none\" for no cap",
+            )),
+        }
+    }
+}
+
 /// Limits of the service and of the mock itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -98,8 +150,11 @@ pub struct Limits {
     /// Largest HTTP request body the mock reads; larger bodies are refused before buffering.
     /// JSON escaping can make a legal 1 MiB batch several times larger on the wire, hence the margin.
     pub max_body_bytes: usize,
-    /// Most message bytes the whole store keeps; puts past it are refused with
-    /// `ServiceQuotaExceededException` (a code no SDK retries). `None` (the default): no cap.
+    /// Most message bytes (UTF-8 bytes of the messages, nothing else) the whole store keeps; puts
+    /// past it are refused with `ServiceQuotaExceededException` (a code no SDK retries) and nothing
+    /// already stored is dropped. Default [`DEFAULT_MAX_STORED_BYTES`]; `None`: no cap, spelled
+    /// `0` or `"none"` in a config file (and `null` in JSON).
+    #[serde(with = "stored_bytes_cap")]
     pub max_stored_bytes: Option<u64>,
     /// Most connections served at once; further clients wait in the listen backlog until one
     /// closes, so a runaway client cannot exhaust the mock's file descriptors.
@@ -113,7 +168,7 @@ impl Default for Limits {
             max_batch_bytes: 1_048_576,
             max_batch_events: 10_000,
             max_body_bytes: 8 * 1024 * 1024,
-            max_stored_bytes: None,
+            max_stored_bytes: Some(DEFAULT_MAX_STORED_BYTES),
             max_connections: 4096,
         }
     }
@@ -200,6 +255,17 @@ mod tests {
             err.contains("rules[0].fault.status must be an HTTP error status (400-599), got 200"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn store_caps_are_read_as_bytes_zero_or_none() {
+        assert_eq!(parse_stored_bytes_cap("1024"), Ok(Some(1024)));
+        assert_eq!(parse_stored_bytes_cap("0"), Ok(None));
+        assert_eq!(parse_stored_bytes_cap("none"), Ok(None));
+        assert_eq!(parse_stored_bytes_cap("NONE"), Ok(None));
+        let err = parse_stored_bytes_cap("1GiB").unwrap_err();
+        assert!(err.contains("\"1GiB\""), "{err}");
+        assert!(parse_stored_bytes_cap("-5").is_err());
     }
 
     #[test]

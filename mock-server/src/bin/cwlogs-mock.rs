@@ -23,6 +23,15 @@ enum TokenModeArg {
     Strict,
 }
 
+/// `--max-stored-bytes` as given: a cap, or none. A wrapper because clap reads a bare
+/// `Option<Option<_>>` field as a flag whose value may be left out.
+#[derive(Debug, Clone, Copy)]
+struct StoredBytesCap(Option<u64>);
+
+fn parse_stored_bytes_cap_arg(text: &str) -> Result<StoredBytesCap, String> {
+    mock_server::config::parse_stored_bytes_cap(text).map(StoredBytesCap)
+}
+
 /// A CloudWatch Logs server on the real wire protocol, for tests and CI.
 #[derive(Debug, Parser)]
 #[command(name = "cwlogs-mock", version)]
@@ -70,9 +79,10 @@ struct Args {
     /// (eventual consistency) [default: 0].
     #[arg(long, value_name = "MS")]
     visibility_delay_ms: Option<u64>,
-    /// Refuse puts once the store holds this many message bytes [default: no cap].
-    #[arg(long, value_name = "BYTES")]
-    max_stored_bytes: Option<u64>,
+    /// Refuse puts (ServiceQuotaExceededException) once the store holds this many message bytes;
+    /// 0 or `none` for no cap [default: 1073741824, 1 GiB].
+    #[arg(long, value_name = "BYTES", value_parser = parse_stored_bytes_cap_arg)]
+    max_stored_bytes: Option<StoredBytesCap>,
     /// Log output format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -103,8 +113,8 @@ impl Args {
         if let Some(ms) = self.visibility_delay_ms {
             config.visibility_delay_ms = ms;
         }
-        if let Some(bytes) = self.max_stored_bytes {
-            config.limits.max_stored_bytes = Some(bytes);
+        if let Some(StoredBytesCap(cap)) = self.max_stored_bytes {
+            config.limits.max_stored_bytes = cap;
         }
         if let Some(region) = self.region {
             config.region = region;

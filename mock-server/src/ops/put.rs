@@ -228,7 +228,8 @@ pub(super) fn put_log_events<'a>(mock: &State, input: &PutInput<'a>, now: i64) -
         return Err(ApiError::client(
             "ServiceQuotaExceededException",
             format!(
-                "cwlogs-mock stores at most {} bytes of messages; delete log groups or streams to make room",
+                "cwlogs-mock stores at most {} bytes of messages (--max-stored-bytes; 0 or none \
+                 for no cap); delete log groups or streams to make room",
                 cap.unwrap_or_default()
             ),
         ));
