@@ -6,6 +6,9 @@
 //! that code as a throttle and retries it with backoff (§5), so a mock that throttles realistically lets
 //! tests see both the error and the SDK's recovery from it.
 //!
+//! "Account" here is the caller's SigV4 access key id, the mock's stand-in for an account (unsigned
+//! requests share one); AWS keeps these quotas per account and Region.
+//!
 //! Each bucket holds one second's worth of requests (the burst) and refills continuously at its rate.
 //! Time is a parameter of every check, so the buckets are deterministic under test and never read the
 //! clock themselves.
