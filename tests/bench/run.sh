@@ -124,7 +124,8 @@ $CARGO build --release --locked -p mock-server -p cwlogs-tests "${BINS[@]}"
 start_mock() {
     local port
     port=$(free_port)
-    "$REL/cwlogs-mock" --port "$port" --throttle off >"$OUT/mock-$1.log" 2>&1 &
+    # No store cap: the throughput runs store several GB, more than the 1 GiB default allows.
+    "$REL/cwlogs-mock" --port "$port" --throttle off --max-stored-bytes none >"$OUT/mock-$1.log" 2>&1 &
     MOCK_PID=$!
     PIDS+=("$MOCK_PID")
     MOCK_URL="http://127.0.0.1:$port"
