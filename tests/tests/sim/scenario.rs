@@ -203,8 +203,9 @@ pub struct Network {
     pub timeout_ms: i64,
     /// How much later than the timeout a slow request arrives, at most, ms.
     pub slow_extra_ms: i64,
-    /// Race window: every latency is `min_latency_ms` and pushes fall on 100 ms ticks, so puts of
-    /// different writers reach a stream at the same virtual instant, in a seeded order.
+    /// Lockstep: every latency is `min_latency_ms` and pushes fall on 100 ms ticks, so puts of
+    /// different writers reach a stream at the same virtual instant, in a seeded order (a race;
+    /// with [`Scenario::race_window_ms`] on a strict mock, a race both racers may win).
     pub lockstep: bool,
 }
 
@@ -280,7 +281,7 @@ impl fmt::Display for Scenario {
             n.timeout_ms,
             n.slow_extra_ms,
             if n.lockstep {
-                ", RACE WINDOW (lockstep)"
+                ", LOCKSTEP (writers' puts arrive together)"
             } else {
                 ""
             }

@@ -204,7 +204,6 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
     (
         any::<u64>(),
         prop_oneof![Just(MockTokens::Strict), Just(MockTokens::Current)],
-        race_window(),
         limits(),
         prop::collection::vec(
             prop_oneof![Just(None), Just(Some(1u32)), Just(Some(3u32))]
@@ -215,18 +214,21 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
         prop::collection::vec(writer(), 1..=4),
         faults(),
         network(),
+        // Drawn last, so that the seeds committed before the window existed still generate the
+        // scenarios they were saved for.
+        race_window(),
     )
         .prop_map(
             |(
                 seed,
                 mock_tokens,
-                race_window_ms,
                 limits,
                 groups,
                 mut streams,
                 mut writers,
                 faults,
                 network,
+                race_window_ms,
             )| {
                 for s in &mut streams {
                     s.group %= groups.len();
