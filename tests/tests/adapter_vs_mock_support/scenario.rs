@@ -247,7 +247,8 @@ impl Scenario {
 
     /// Whether event `i` (of any shipper and stream) is one token-core must reject as too old.
     pub fn is_ancient(&self, i: usize) -> bool {
-        self.ancient_every.is_some_and(|every| i.is_multiple_of(every))
+        self.ancient_every
+            .is_some_and(|every| i.is_multiple_of(every))
     }
 
     /// Ancient events each shipper sends to each stream.
