@@ -164,6 +164,11 @@ async fn concurrent_mode_on_a_token_enforcing_mock_exits_one_with_the_fatal() {
     let fatal = r["fatal"].as_str().expect("the fatal error in the report");
     assert!(fatal.starts_with("InvalidSequenceTokenException: "), "{r}");
     assert!(fatal.contains("Sequential"), "{r}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("run again with --token-mode sequential"),
+        "the cure in the CLI's own flags: {stderr}"
+    );
     assert_eq!(r["events_read"], 2_000);
     let delivered = r["delivered"].as_u64().expect("delivered");
     let dropped = r["dropped"].as_u64().expect("dropped");

@@ -185,6 +185,9 @@ async fn run(args: Args) -> ExitCode {
 
     let report = finish(&shipper, flush_timeout, &mut progress, counts).await;
     print_report(&report, args.report);
+    if let Some(hint) = hint_for(&report, args.token_mode) {
+        eprintln!("cwlogs-ship: {hint}");
+    }
     if report.ok {
         ExitCode::SUCCESS
     } else {
@@ -263,6 +266,16 @@ async fn finish(
     }
     let report = shipper.shutdown(deadline).await;
     ShipReport::new(counts, &report)
+}
+
+/// What to do next, in this tool's own flags, when the report's fatal error has a known cure: the
+/// library's message names `TokenMode`, which a shell user does not type.
+fn hint_for(report: &ShipReport, mode: Mode) -> Option<&'static str> {
+    let fatal = report.fatal.as_deref()?;
+    (mode == Mode::Concurrent && fatal.starts_with("InvalidSequenceTokenException")).then_some(
+        "this endpoint enforces sequence tokens, which --token-mode concurrent never sends: \
+         run again with --token-mode sequential",
+    )
 }
 
 fn print_report(report: &ShipReport, format: ReportFormat) {
