@@ -241,6 +241,12 @@ impl TokenBucket {
         }
     }
 
+    /// Whether the bucket has refilled to capacity by `now`: then it is the same as a new one.
+    fn is_full(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        self.tokens >= self.capacity
+    }
+
     /// Takes one token if there is one at `now`; otherwise says how long until there will be.
     pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
         match self.wait_for_token(now) {
@@ -272,13 +278,52 @@ pub struct ThrottleRequest<'a> {
     pub strict_tokens: bool,
 }
 
+/// How many buckets may be kept before the full ones are forgotten.
+const PRUNE_ABOVE: usize = 4096;
+
+/// The buckets in use. Keys come from requests (access key ids, stream names), so clients could
+/// invent them without end; a full bucket answers exactly as a missing one (a new bucket starts
+/// full), so forgetting the full ones bounds the map by the keys active within about a second of
+/// refill and changes no answer.
+#[derive(Debug)]
+struct Buckets {
+    map: HashMap<BucketKey, TokenBucket>,
+    /// The size at which the next prune runs: twice what the last one kept, so that many busy
+    /// keys do not make every new key pay for a scan.
+    prune_at: usize,
+}
+
+impl Buckets {
+    fn new() -> Self {
+        Self {
+            map: HashMap::new(),
+            prune_at: PRUNE_ABOVE,
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = Self::new();
+    }
+
+    /// The bucket for `key`, made full at `now` if there is none.
+    fn get_or_insert(&mut self, key: &BucketKey, rate: f64, now: Instant) -> &mut TokenBucket {
+        if !self.map.contains_key(key) && self.map.len() >= self.prune_at {
+            self.map.retain(|_, bucket| !bucket.is_full(now));
+            self.prune_at = (self.map.len() * 2).max(PRUNE_ABOVE);
+        }
+        self.map
+            .entry(key.clone())
+            .or_insert_with(|| TokenBucket::new(rate, now))
+    }
+}
+
 /// The quotas of a running mock: rates plus one bucket per account and operation (and per stream).
 ///
 /// Shared by every connection; the lock is held only to update a bucket, never across I/O.
 #[derive(Debug)]
 pub struct Throttler {
     rates: Mutex<ThrottleRates>,
-    buckets: Mutex<HashMap<BucketKey, TokenBucket>>,
+    buckets: Mutex<Buckets>,
 }
 
 impl Throttler {
@@ -286,7 +331,7 @@ impl Throttler {
     pub fn new(rates: ThrottleRates) -> Self {
         Self {
             rates: Mutex::new(rates),
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets::new()),
         }
     }
 
@@ -347,12 +392,7 @@ impl Throttler {
         }
         let mut buckets = lock(&self.buckets);
         for (key, rate) in &wanted {
-            let bucket = match buckets.get_mut(key) {
-                Some(bucket) => bucket,
-                None => buckets
-                    .entry(key.clone())
-                    .or_insert_with(|| TokenBucket::new(*rate, now)),
-            };
+            let bucket = buckets.get_or_insert(key, *rate, now);
             if let Some(retry_after) = bucket.wait_for_token(now) {
                 let message = match key {
                     BucketKey::Account { .. } => RATE_EXCEEDED.to_owned(),
@@ -367,7 +407,7 @@ impl Throttler {
             }
         }
         for (key, _) in &wanted {
-            if let Some(bucket) = buckets.get_mut(key) {
+            if let Some(bucket) = buckets.map.get_mut(key) {
                 // Cannot fail: wait_for_token just saw a token under the same lock.
                 let _ = bucket.try_take(now);
             }
@@ -482,6 +522,36 @@ mod tests {
             ..op("FilterLogEvents")
         };
         t.check(&other_account, now).unwrap();
+    }
+
+    #[test]
+    fn invented_keys_do_not_grow_the_buckets_without_bound_nor_free_a_drained_one() {
+        let t = Throttler::new(ThrottleRates::preset(ThrottlePreset::Aws));
+        fn as_account(account: &str) -> ThrottleRequest<'_> {
+            ThrottleRequest {
+                account,
+                ..op("FilterLogEvents")
+            }
+        }
+        let now = Instant::now();
+        for i in 0..3 * PRUNE_ABOVE {
+            // Each key at its own second, past the earlier keys' refill: they are full again.
+            let at = now + Duration::from_secs(i as u64);
+            t.check(&as_account(&format!("AKIA{i:016}")), at).unwrap();
+        }
+        assert!(lock(&t.buckets).map.len() <= PRUNE_ABOVE);
+        // A drained bucket is kept however many keys come: at its own time it is still empty.
+        let far = now + Duration::from_secs(10 * PRUNE_ABOVE as u64);
+        for _ in 0..5 {
+            t.check(&as_account("pinned"), far).unwrap();
+        }
+        for i in 0..2 * PRUNE_ABOVE {
+            t.check(&as_account(&format!("ASIA{i:016}")), far).unwrap();
+        }
+        assert!(
+            t.check(&as_account("pinned"), far).is_err(),
+            "the drained bucket was forgotten"
+        );
     }
 
     #[test]
