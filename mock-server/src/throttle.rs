@@ -305,15 +305,14 @@ impl Buckets {
         *self = Self::new();
     }
 
-    /// The bucket for `key`, made full at `now` if there is none.
-    fn get_or_insert(&mut self, key: &BucketKey, rate: f64, now: Instant) -> &mut TokenBucket {
-        if !self.map.contains_key(key) && self.map.len() >= self.prune_at {
+    /// Before a check that will add a bucket for one of `keys`: forgets the full buckets if the
+    /// map is at its prune size. Done before the check looks at any bucket, so that no bucket it
+    /// has passed is forgotten before its token is taken.
+    fn make_room_for<'k>(&mut self, mut keys: impl Iterator<Item = &'k BucketKey>, now: Instant) {
+        if self.map.len() >= self.prune_at && keys.any(|key| !self.map.contains_key(key)) {
             self.map.retain(|_, bucket| !bucket.is_full(now));
             self.prune_at = (self.map.len() * 2).max(PRUNE_ABOVE);
         }
-        self.map
-            .entry(key.clone())
-            .or_insert_with(|| TokenBucket::new(rate, now))
     }
 }
 
@@ -391,8 +390,15 @@ impl Throttler {
             return Ok(());
         }
         let mut buckets = lock(&self.buckets);
+        buckets.make_room_for(wanted.iter().map(|(key, _)| key), now);
+        let buckets = &mut buckets.map;
         for (key, rate) in &wanted {
-            let bucket = buckets.get_or_insert(key, *rate, now);
+            let bucket = match buckets.get_mut(key) {
+                Some(bucket) => bucket,
+                None => buckets
+                    .entry(key.clone())
+                    .or_insert_with(|| TokenBucket::new(*rate, now)),
+            };
             if let Some(retry_after) = bucket.wait_for_token(now) {
                 let message = match key {
                     BucketKey::Account { .. } => RATE_EXCEEDED.to_owned(),
@@ -407,7 +413,7 @@ impl Throttler {
             }
         }
         for (key, _) in &wanted {
-            if let Some(bucket) = buckets.map.get_mut(key) {
+            if let Some(bucket) = buckets.get_mut(key) {
                 // Cannot fail: wait_for_token just saw a token under the same lock.
                 let _ = bucket.try_take(now);
             }
@@ -552,6 +558,32 @@ mod tests {
             t.check(&as_account("pinned"), far).is_err(),
             "the drained bucket was forgotten"
         );
+    }
+
+    #[test]
+    fn a_prune_during_a_check_still_charges_every_bucket_the_check_passed() {
+        let t = Throttler::new(ThrottleRates {
+            per_account: [("PutLogEvents".to_owned(), 1.0)].into(),
+            put_log_events_per_stream: Some(100.0),
+        });
+        let start = Instant::now();
+        t.check(&put("s0", true), start).unwrap();
+        // Two seconds on, the account's bucket is full again (idle), and other keys fill the map
+        // to its prune size.
+        let now = start + Duration::from_secs(2);
+        for i in 0..PRUNE_ABOVE - 2 {
+            let other = format!("other{i}");
+            let request = ThrottleRequest {
+                account: &other,
+                ..put("s0", false)
+            };
+            t.check(&request, now).unwrap();
+        }
+        assert_eq!(lock(&t.buckets).map.len(), PRUNE_ABOVE);
+        // A put to a new stream prunes; it must still take the account's only token.
+        t.check(&put("fresh", true), now).unwrap();
+        let refused = t.check(&put("fresh", true), now).unwrap_err();
+        assert_eq!(refused.message, RATE_EXCEEDED);
     }
 
     #[test]
