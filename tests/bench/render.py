@@ -317,7 +317,7 @@ def render(d):
     else:
         lines += [
             "Each mode ran 3 times, interleaved, 1,000,000 events of 200 B each time, into a fresh stream of one",
-            "cwlogs-mock (`--throttle off`). The plain SDK loop sends pre-built maximal batches (4,639 events,",
+            "cwlogs-mock (`--throttle off --max-stored-bytes none`). The plain SDK loop sends pre-built maximal batches (4,639 events,",
             "1 MiB counted) back to back with one request in flight; the shipper gets the same events pre-built,",
             "`send` waits for room (`block_when_full`), and the clock stops when `shutdown` has delivered",
             "everything. Sequential: token-core's legacy-safe mode, one batch in flight with tokens carried;",
