@@ -58,7 +58,7 @@
 //! }
 //!
 //! // Everything is sent, then whatever is left at the deadline is reported as undelivered.
-//! let report = shipper.shutdown(Instant::now() + Duration::from_secs(5)).await;
+//! let report = shipper.shutdown(Instant::now() + Duration::from_secs(60)).await;
 //! assert_eq!(report.total.delivered, 3, "{report:?}");
 //! assert_eq!(report.total.undelivered, 0);
 //! # mock.shutdown().await?;
