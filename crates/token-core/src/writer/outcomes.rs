@@ -119,8 +119,8 @@ impl StreamWriter {
                 // tokens (the legacy service): no resend without one can ever succeed. Stop and
                 // keep the events rather than spin or quietly become a Sequential writer.
                 self.counters.token_conflicts += 1;
-                self.requeue(batch);
-                self.stop(
+                self.stop_keeping(
+                    batch,
                     "InvalidSequenceTokenException".to_owned(),
                     CONCURRENT_ON_STRICT_SERVICE.to_owned(),
                 );
@@ -161,10 +161,7 @@ impl StreamWriter {
                     self.requeue(right);
                 }
             }
-            Class::Fatal { code, message } => {
-                self.requeue(batch);
-                self.stop(code, message);
-            }
+            Class::Fatal { code, message } => self.stop_keeping(batch, code, message),
         }
     }
 
@@ -237,6 +234,13 @@ impl StreamWriter {
         self.reports.push_back(Report::PossibleDuplicate {
             ids: batch.ids().to_vec(),
         });
+    }
+
+    /// Stops the writer on an answer no retry can fix, keeping the batch's events with the
+    /// buffered ones (for `take_unsent`, or `close` to drop them).
+    fn stop_keeping(&mut self, batch: Batch, code: String, message: String) {
+        self.requeue(batch);
+        self.stop(code, message);
     }
 
     pub(super) fn stop(&mut self, code: String, message: String) {
