@@ -11,8 +11,9 @@
 //! | `GET`, `PUT /_mock/throttle` | read or replace the quotas ([`crate::throttle::ThrottleRates`]) |
 //!
 //! `GET /_mock/health` and `GET /_mock/events` belong to the server core; [`handle`] leaves them to
-//! it by returning `None`, but answers any other method on them with the same 405 as elsewhere. Admin requests are never throttled or faulted, and bad input gets a 400
-//! whose `error` member says what is wrong.
+//! it by returning `None`, but answers any other method on them with the same 405 as elsewhere.
+//! Admin requests are never throttled or faulted, and bad input gets a 400 whose `error` member
+//! says what is wrong.
 
 pub mod controls;
 

@@ -1,11 +1,12 @@
 //! Tier 1: token-core's writers against the mock's decision, in process, on virtual time.
 //!
 //! Generated scenarios (several streams and writers, missing resources, every fault kind, both
-//! token modes of the mock and of the writer, the strict mock's legacy race window) run as deterministic simulations; after each, the
-//! mock's store is read back and every invariant of `sim::invariants` is checked. A failing case
-//! prints its seed and the shrunk scenario. `CWLOGS_TIER1_CASES` sets the number of cases (1,000
-//! by default, about 10 s in a debug build); `CWLOGS_SIM_TRACE=1` also prints, for a failing case,
-//! every push, request, answer and report with its virtual time.
+//! token modes of the mock and of the writer, the strict mock's legacy race window) run as
+//! deterministic simulations; after each, the mock's store is read back and every invariant of
+//! `sim::invariants` is checked. A failing case prints its seed and the shrunk scenario.
+//! `CWLOGS_TIER1_CASES` sets the number of cases (1,000 by default, about 10 s in a debug build);
+//! `CWLOGS_SIM_TRACE=1` also prints, for a failing case, every push, request, answer and report
+//! with its virtual time.
 //!
 //! The named tests below pin scenarios that must always hold.
 
