@@ -309,12 +309,9 @@ fn racing_sequential_writers_and_a_background_writer_on_one_strict_stream() {
     assert_eq!(background, 12);
 }
 
-#[test]
-fn sequential_writers_in_the_legacy_race_window_both_win_and_nothing_is_lost() {
-    // Lockstep puts every writer's send on the same 100 ms ticks with equal latencies, so the
-    // writers that learned the same token (the winner from its answer, the losers from their
-    // InvalidSequenceToken) send their next puts with it at the same instant: with a window, the
-    // strict mock lets more than one of them through (CLOUDWATCH.md §3.1).
+/// Three Sequential writers of 40 events on one strict stream, their puts arriving in lockstep:
+/// the race both window tests below run, with and without the window.
+fn three_sequential_writers_racing_on_one_strict_stream() -> Scenario {
     let mut scenario = base(
         13,
         MockTokens::Strict,
@@ -324,8 +321,18 @@ fn sequential_writers_in_the_legacy_race_window_both_win_and_nothing_is_lost() {
             writer(0, Mode::Sequential, events(40, 100)),
         ],
     );
-    scenario.race_window_ms = 200;
     scenario.network.lockstep = true;
+    scenario
+}
+
+#[test]
+fn sequential_writers_in_the_legacy_race_window_both_win_and_nothing_is_lost() {
+    // Lockstep puts every writer's send on the same 100 ms ticks with equal latencies, so the
+    // writers that learned the same token (the winner from its answer, the losers from their
+    // InvalidSequenceToken) send their next puts with it at the same instant: with a window, the
+    // strict mock lets more than one of them through (CLOUDWATCH.md §3.1).
+    let mut scenario = three_sequential_writers_racing_on_one_strict_stream();
+    scenario.race_window_ms = 200;
     scenario.faults.rules = vec![FaultRule {
         kind: FaultKind::LostResponse,
         permille: 50,
@@ -355,16 +362,7 @@ fn sequential_writers_in_the_legacy_race_window_both_win_and_nothing_is_lost() {
 
 #[test]
 fn without_a_race_window_the_same_race_lets_exactly_one_put_win_per_token() {
-    let mut scenario = base(
-        13,
-        MockTokens::Strict,
-        vec![
-            writer(0, Mode::Sequential, events(40, 100)),
-            writer(0, Mode::Sequential, events(40, 100)),
-            writer(0, Mode::Sequential, events(40, 100)),
-        ],
-    );
-    scenario.network.lockstep = true;
+    let scenario = three_sequential_writers_racing_on_one_strict_stream();
 
     let (world, violations) = sim::run(scenario.clone());
 
