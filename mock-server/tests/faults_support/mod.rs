@@ -223,6 +223,20 @@ pub async fn stored_messages(addr: SocketAddr, group: &str, stream: &str) -> Vec
         .collect()
 }
 
+/// The messages of a stream once it holds any, for a put whose answer comes late or never while
+/// the events are already committed. Bounded: 100 reads, 50 ms apart.
+pub async fn stored_messages_once_any(addr: SocketAddr, group: &str, stream: &str) -> Vec<String> {
+    let mut stored = Vec::new();
+    for _ in 0..100 {
+        stored = stored_messages(addr, group, stream).await;
+        if !stored.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stored
+}
+
 /// `GET /_mock/stats`.
 pub async fn stats(addr: SocketAddr) -> Value {
     let answer = http(addr, "GET", "/_mock/stats", "").await;
