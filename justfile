@@ -16,8 +16,9 @@ build:
 test:
     {{cargo}} test --workspace --locked
 
-# Formatting, clippy with warnings as errors, and docs with warnings as errors.
+# Formatting, clippy with warnings as errors, docs with warnings as errors, and the mock's layers.
 lint:
+    python3 mock-server/tools/layers.py
     {{cargo}} fmt --all --check
     {{cargo}} clippy --workspace --all-targets --locked -- -D warnings
     RUSTDOCFLAGS=-Dwarnings {{cargo}} doc --workspace --no-deps --locked
@@ -34,6 +35,22 @@ purity:
         exit 1
     fi
     echo "token-core is pure: $(printf '%s\n' "$deps" | wc -l) crate(s) in its normal dependency tree"
+
+# Regenerate the mock's operation catalogue from the pinned botocore service model (installed
+# into target/model-venv; the pin is mock-server/catalogue/BOTOCORE_VERSION).
+catalogue: model-venv
+    target/model-venv/bin/python mock-server/catalogue/generate.py
+
+# A virtualenv with exactly the pinned botocore, for the catalogue and its drift test.
+model-venv:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    pinned=$(tr -d '[:space:]' < mock-server/catalogue/BOTOCORE_VERSION)
+    have=$(target/model-venv/bin/python -c 'import botocore; print(botocore.__version__)' 2>/dev/null || true)
+    if [ "$have" != "$pinned" ]; then
+        python3 -m venv target/model-venv
+        target/model-venv/bin/pip install --quiet --disable-pip-version-check "botocore==$pinned"
+    fi
 
 # Python virtualenv with the AWS CLI, for the end-to-end tests.
 venv:
@@ -81,4 +98,4 @@ mock *ARGS:
     {{cargo}} run --release --locked -p mock-server --bin cwlogs-mock -- {{ARGS}}
 
 # Everything CI checks.
-ci: lint purity test (e2e "dev")
+ci: model-venv lint purity test (e2e "dev")

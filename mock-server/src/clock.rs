@@ -1,11 +1,15 @@
-//! Where "now" comes from.
+//! Where "now" comes from: the only module of the mock that reads a clock.
 //!
-//! The decision function never reads the clock: the server asks a [`Clock`] once per request and
-//! passes the value down, so tests can pin time and the validation rules that depend on it
-//! (2 h in the future, 14 days in the past, retention, 24 h span) are reproducible.
+//! Two clocks, passed in like any other dependency:
+//! - a [`Clock`], wall-clock milliseconds: the server asks it once per request and passes the value
+//!   down, so tests can pin time and the rules that depend on it (2 h in the future, 14 days in the
+//!   past, retention, 24 h span) are reproducible;
+//! - a [`Monotonic`] clock for request-rate quotas, which refill with elapsed time. It is separate
+//!   so that a test pinning the wall clock still sees buckets refill, and a test that wants exact
+//!   throttle counts can hold the buckets still with [`ManualMonotonic`] instead.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A source of wall-clock time in milliseconds since the Unix epoch, the unit CloudWatch Logs uses.
 pub trait Clock: Send + Sync + 'static {
@@ -55,5 +59,69 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
         self.now.load(Ordering::SeqCst)
+    }
+}
+
+/// A source of monotonic time: how long since a fixed moment of the clock's choosing.
+pub trait Monotonic: Send + Sync + 'static {
+    /// Time elapsed since the clock's origin; never goes back.
+    fn elapsed(&self) -> Duration;
+}
+
+/// The system's monotonic clock, counted from when this value was made.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemMonotonic {
+    origin: Instant,
+}
+
+impl SystemMonotonic {
+    /// A clock whose origin is now.
+    pub fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for SystemMonotonic {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Monotonic for SystemMonotonic {
+    fn elapsed(&self) -> Duration {
+        self.origin.elapsed()
+    }
+}
+
+/// A monotonic clock that only moves when told to, for tests that count throttles exactly.
+#[derive(Debug, Default)]
+pub struct ManualMonotonic {
+    nanos: AtomicU64,
+}
+
+impl ManualMonotonic {
+    /// A clock standing at `elapsed` past its origin.
+    pub fn new(elapsed: Duration) -> Self {
+        Self {
+            nanos: AtomicU64::new(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)),
+        }
+    }
+
+    /// Moves the clock forward by `delta` (saturating).
+    pub fn advance(&self, delta: Duration) {
+        let delta = u64::try_from(delta.as_nanos()).unwrap_or(u64::MAX);
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(delta))
+            });
+    }
+}
+
+impl Monotonic for ManualMonotonic {
+    fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::SeqCst))
     }
 }

@@ -7,7 +7,8 @@
 //!    touching the store ([`Before::Respond`]: throttling, injected 5xx) or close the connection
 //!    without an answer ([`Before::Reset`]). Nothing has been stored at this point.
 //! 2. **The decision** — [`State::decide`], a plain function of (state, request, now), with `now`
-//!    read once from the [`Clock`].
+//!    read once from the [`Clock`]. It gives the answer together with its own account of what it
+//!    stored ([`Decision`]), so that nothing after it has to read the answer back.
 //! 3. **After the decision** — [`Hook::after_decision`]. The store has already changed; a hook can
 //!    delay the answer ([`After::Delay`], a slow response) or drop it ([`After::Drop`], a response
 //!    lost after commit: the client cannot tell whether its put was stored).
@@ -16,17 +17,16 @@
 //!    the one place per-operation statistics are counted.
 //!
 //! Delays are awaited here, outside every lock: the store's locks are only held inside `decide`.
-//! Paths under `/_mock/` never reach this pipeline; the server routes them to the admin API.
-//! [`hooks_from_config`] is where configured hooks (throttling, faults, stats) are assembled.
+//! Paths under `/_mock/` never reach this pipeline; the server routes them to the admin API. The
+//! pipeline knows hooks only by this trait: which hooks a server runs (throttling, faults, stats)
+//! is the server's choice, made where it wires the layers together.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::admin::Controls;
 use crate::clock::Clock;
-use crate::config::Config;
-use crate::ops::State;
-use crate::wire::{ApiRequest, ApiResponse};
+use crate::protocol::envelope::{ApiRequest, ApiResponse};
+use crate::service::{Decision, State};
 
 /// What a hook decides before the decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,9 +68,9 @@ pub trait Hook: Send + Sync + 'static {
         Before::Continue
     }
 
-    /// Step 3: called after the decision, which has already changed the store.
-    fn after_decision(&self, request: &ApiRequest, response: &ApiResponse) -> After {
-        let _ = (request, response);
+    /// Step 3: called after the decision, which has already changed the store as `decision` says.
+    fn after_decision(&self, request: &ApiRequest, decision: &Decision) -> After {
+        let _ = (request, decision);
         After::Deliver
     }
 
@@ -87,7 +87,7 @@ pub trait Hook: Send + Sync + 'static {
 
 /// The hooks of one server, run in the order they were added.
 #[derive(Clone, Default)]
-pub struct Hooks {
+pub(crate) struct Hooks {
     hooks: Vec<Arc<dyn Hook>>,
 }
 
@@ -101,34 +101,19 @@ impl std::fmt::Debug for Hooks {
 
 impl Hooks {
     /// No hooks.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Adds a hook after the existing ones.
-    pub fn push(&mut self, hook: Arc<dyn Hook>) {
+    pub(crate) fn push(&mut self, hook: Arc<dyn Hook>) {
         self.hooks.push(hook);
     }
-
-    /// Whether there are no hooks.
-    pub fn is_empty(&self) -> bool {
-        self.hooks.is_empty()
-    }
-}
-
-/// Assembles the hooks a configuration asks for. Throttling, faults and statistics are one hook,
-/// the [`Controls`] (built from [`Config`]'s `throttle` and `faults` sections); it runs first so that
-/// it counts every answer and its faults act before any other hook.
-pub fn hooks_from_config(config: &Config, state: &Arc<State>, controls: &Arc<Controls>) -> Hooks {
-    let _ = (config, state);
-    let mut hooks = Hooks::new();
-    hooks.push(Arc::clone(controls) as Arc<dyn Hook>);
-    hooks
 }
 
 /// How the pipeline ends for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Send this answer.
     Answer(ApiResponse),
     /// Close the connection without an answer.
@@ -136,16 +121,13 @@ pub enum Outcome {
 }
 
 /// The state, the clock and the hooks of one server: everything a request needs.
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     /// The store and configuration the decision works on.
     pub state: Arc<State>,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
     /// The plug-ins.
     pub hooks: Hooks,
-    /// Quotas, the fault plan, counters and background writers (also one of the hooks); what the
-    /// admin API changes.
-    pub controls: Arc<Controls>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -158,7 +140,7 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     /// Runs one API request through steps 1–4.
-    pub async fn handle(&self, request: &ApiRequest) -> Outcome {
+    pub(crate) async fn handle(&self, request: &ApiRequest) -> Outcome {
         let now = self.clock.now_ms();
         for hook in &self.hooks.hooks {
             match hook.before_decision(request, now) {
@@ -175,9 +157,9 @@ impl Pipeline {
                 }
             }
         }
-        let response = self.state.decide(request, now);
+        let decision = self.state.decision(request, now);
         for hook in &self.hooks.hooks {
-            match hook.after_decision(request, &response) {
+            match hook.after_decision(request, &decision) {
                 After::Deliver => {}
                 After::Delay(d) => tokio::time::sleep(d).await,
                 After::Drop => {
@@ -186,11 +168,11 @@ impl Pipeline {
                 }
             }
         }
-        self.answer(request, response)
+        self.answer(request, decision.response)
     }
 
     /// Step 4 for an answer produced anywhere (also used by the server for envelope errors).
-    pub fn answer(&self, request: &ApiRequest, response: ApiResponse) -> Outcome {
+    pub(crate) fn answer(&self, request: &ApiRequest, response: ApiResponse) -> Outcome {
         for hook in &self.hooks.hooks {
             hook.answered(request, &response);
         }

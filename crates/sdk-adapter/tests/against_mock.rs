@@ -10,9 +10,9 @@
 mod common;
 
 use common::{loopback_client, now_ms};
-use mock_server::faults::{Fault, FaultRule, FaultsConfig};
-use mock_server::throttle::{ThrottleConfig, ThrottlePreset};
 use mock_server::{Config, MockServer};
+use mock_server::{Fault, FaultRule, FaultsConfig};
+use mock_server::{ThrottleConfig, ThrottlePreset};
 use sdk_adapter::{DeliveryReport, Event, Shipper, ShipperBuilder, TokenMode, WriterConfig};
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use mock_server::throttle::ThrottlePreset;
+use mock_server::ThrottlePreset;
 use mock_server::{Config, MockServer, TokenMode};
 
 /// The port the binary listens on when neither a flag nor the config file names one.
@@ -29,7 +29,7 @@ enum TokenModeArg {
 struct StoredBytesCap(Option<u64>);
 
 fn parse_stored_bytes_cap_arg(text: &str) -> Result<StoredBytesCap, String> {
-    mock_server::config::parse_stored_bytes_cap(text).map(StoredBytesCap)
+    mock_server::parse_stored_bytes_cap(text).map(StoredBytesCap)
 }
 
 /// A CloudWatch Logs server on the real wire protocol, for tests and CI.

@@ -5,8 +5,8 @@
 //! every event's message and timestamp) is derived from it here, so the runner and the invariants
 //! agree on what was sent without sharing state.
 
-use mock_server::faults::{Fault, FaultRule, FaultsConfig};
-use mock_server::throttle::{ThrottleConfig, ThrottlePreset};
+use mock_server::{Fault, FaultRule, FaultsConfig};
+use mock_server::{ThrottleConfig, ThrottlePreset};
 use sdk_adapter::{
     BufferConfig, Event, Limits, OverflowPolicy, RetryBudget, RetryPolicy, TokenMode, UnixMillis,
     WriterConfig,

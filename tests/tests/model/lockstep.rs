@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use mock_server::wire::ApiResponse;
+use mock_server::ApiResponse;
 use mock_server::{Config, Limits, State, TokenMode};
 
 use super::answer::{Answer, Tok};

@@ -3,7 +3,7 @@
 //! token strings. Anything the reader does not expect (a missing member, an extra one, a wrong
 //! type) is a mismatch, reported as text.
 
-use mock_server::wire::{ApiRequest, ApiResponse};
+use mock_server::{ApiRequest, ApiResponse};
 use serde_json::{json, Map, Value};
 
 use super::answer::{Answer, EventView, Failure, Message, Rejected, StreamView};

@@ -8,8 +8,8 @@
 //! two racing puts with the same token both win (of the mock).
 
 use super::rng::SimRng;
-use mock_server::api_error::ApiError;
-use mock_server::wire::ApiResponse;
+use mock_server::ApiError;
+use mock_server::ApiResponse;
 use std::fmt;
 
 /// What can happen to one request on its way to the decision and back.

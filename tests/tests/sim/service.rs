@@ -2,9 +2,9 @@
 //! answers as token-core outcomes, a background writer, and the store read back as the oracle.
 
 use super::scenario::{MockTokens, SimLimits};
-use mock_server::config::{Config, TokenMode};
-use mock_server::wire::{ApiRequest, ApiResponse};
 use mock_server::State;
+use mock_server::{ApiRequest, ApiResponse};
+use mock_server::{Config, TokenMode};
 use serde_json::{json, Map, Value};
 use std::ops::Range;
 use token_core::{Missing, Outcome, RejectedInfo, RequestKind};
@@ -64,7 +64,7 @@ impl Service {
         let token = {
             let st = log_stream.lock();
             (st.accepted_puts > 0)
-                .then(|| mock_server::tokens::sequence_token(log_stream.id, st.accepted_puts))
+                .then(|| mock_server::sequence_token(log_stream.id, st.accepted_puts))
         };
         let mut body = json!({
             "logGroupName": group,

@@ -1,0 +1,359 @@
+//! Counters a test can assert on: per operation and per stream, as JSON (`GET /_mock/stats`) and in
+//! the Prometheus text format (`GET /_mock/metrics`).
+//!
+//! Everything is counted in one place of the request pipeline so that the numbers add up: every
+//! request is one `requests`, and exactly one of `successes` or an entry of `errors` (faults that
+//! close the connection count under their own pseudo-type, see [`CONNECTION_CLOSED`]).
+
+use crate::catalogue::Operation;
+use crate::chaos::lock;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// The pseudo error type counted when the connection was closed instead of answered
+/// (`reset_before_commit`, `lost_response`).
+pub(crate) const CONNECTION_CLOSED: &str = "ConnectionClosed";
+
+/// The key every request for an operation the mock does not know is counted under. Client-chosen
+/// names would otherwise each get their own entry (and Prometheus label), so random targets could
+/// grow the counters without bound.
+pub(crate) const UNKNOWN_OPERATION: &str = "UnknownOperation";
+
+/// Counters of one operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OperationStats {
+    /// Requests received.
+    pub requests: u64,
+    /// Requests answered with HTTP 2xx.
+    pub successes: u64,
+    /// Requests answered with an error, by `__type`.
+    pub errors: BTreeMap<String, u64>,
+    /// Requests answered with `ThrottlingException` (by a quota or by a fault).
+    pub throttled: u64,
+}
+
+/// Counters of one log stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StreamStats {
+    /// Events stored.
+    pub events_stored: u64,
+    /// Bytes stored (UTF-8 message bytes).
+    pub bytes_stored: u64,
+    /// Accepted PutLogEvents calls (including the background writer's).
+    pub puts: u64,
+    /// InvalidSequenceTokenException answers.
+    pub token_conflicts: u64,
+    /// DataAlreadyAcceptedException answers.
+    pub data_already_accepted: u64,
+    /// Faults fired on requests to this stream, by rule name.
+    pub faults_fired: BTreeMap<String, u64>,
+}
+
+/// A consistent copy of every counter, as served by `GET /_mock/stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StatsSnapshot {
+    /// By operation name.
+    pub operations: BTreeMap<String, OperationStats>,
+    /// By log group, then log stream.
+    pub streams: BTreeMap<String, BTreeMap<String, StreamStats>>,
+    /// Every fault fired, by rule name, including those on requests that name no stream.
+    pub faults_fired: BTreeMap<String, u64>,
+}
+
+/// The live counters of a mock. Cheap to update; the lock is never held across I/O.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    inner: Mutex<StatsSnapshot>,
+}
+
+impl Stats {
+    /// Empty counters.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets every counter back to zero.
+    pub(crate) fn reset(&self) {
+        *lock(&self.inner) = StatsSnapshot::default();
+    }
+
+    /// A copy of every counter.
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
+        lock(&self.inner).clone()
+    }
+
+    /// Counts one finished request of `operation`: a success when `error_type` is `None`, otherwise
+    /// an error of that `__type` (and a throttle when it is `ThrottlingException`). An operation
+    /// that is not in the service model is counted under [`UNKNOWN_OPERATION`]; one of the model's
+    /// that the mock does not implement yet under its own name, so users see what they miss.
+    pub(crate) fn record_request(&self, operation: Option<Operation>, error_type: Option<&str>) {
+        let key = operation.map_or(UNKNOWN_OPERATION, Operation::name);
+        let mut inner = lock(&self.inner);
+        let op = inner.operations.entry(key.to_owned()).or_default();
+        op.requests += 1;
+        match error_type {
+            None => op.successes += 1,
+            Some(t) => {
+                *op.errors.entry(t.to_owned()).or_default() += 1;
+                if t == crate::chaos::throttle::Throttled::ERROR_TYPE {
+                    op.throttled += 1;
+                }
+            }
+        }
+    }
+
+    /// Counts one accepted put of `events` events and `bytes` message bytes to a stream.
+    pub(crate) fn record_put(&self, group: &str, stream: &str, events: u64, bytes: u64) {
+        self.with_stream(group, stream, |s| {
+            s.puts += 1;
+            s.events_stored += events;
+            s.bytes_stored += bytes;
+        });
+    }
+
+    /// Counts an InvalidSequenceTokenException answer for a stream.
+    pub(crate) fn record_token_conflict(&self, group: &str, stream: &str) {
+        self.with_stream(group, stream, |s| s.token_conflicts += 1);
+    }
+
+    /// Counts a DataAlreadyAcceptedException answer for a stream.
+    pub(crate) fn record_data_already_accepted(&self, group: &str, stream: &str) {
+        self.with_stream(group, stream, |s| s.data_already_accepted += 1);
+    }
+
+    /// Counts a fault fired by `rule`, on a stream when the request named one.
+    pub(crate) fn record_fault(&self, rule: &str, stream: Option<(&str, &str)>) {
+        let mut inner = lock(&self.inner);
+        *inner.faults_fired.entry(rule.to_owned()).or_default() += 1;
+        if let Some((group, stream)) = stream {
+            let s = stream_entry(&mut inner, group, stream);
+            *s.faults_fired.entry(rule.to_owned()).or_default() += 1;
+        }
+    }
+
+    fn with_stream(&self, group: &str, stream: &str, f: impl FnOnce(&mut StreamStats)) {
+        let mut inner = lock(&self.inner);
+        f(stream_entry(&mut inner, group, stream));
+    }
+}
+
+fn stream_entry<'a>(
+    inner: &'a mut StatsSnapshot,
+    group: &str,
+    stream: &str,
+) -> &'a mut StreamStats {
+    inner
+        .streams
+        .entry(group.to_owned())
+        .or_default()
+        .entry(stream.to_owned())
+        .or_default()
+}
+
+impl StatsSnapshot {
+    /// The snapshot as a JSON value (the body of `GET /_mock/stats`).
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        // Serialising maps of strings and integers cannot fail.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The snapshot in the Prometheus text exposition format (version 0.0.4).
+    pub(crate) fn to_prometheus(&self) -> String {
+        let mut out = String::new();
+        let mut family = |name: &str, help: &str, samples: Vec<(String, u64)>| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for (labels, value) in samples {
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            }
+        };
+        let ops = |f: &dyn Fn(&OperationStats) -> u64| {
+            self.operations
+                .iter()
+                .map(|(op, s)| (format!("operation=\"{}\"", escape(op)), f(s)))
+                .collect::<Vec<_>>()
+        };
+        family(
+            "cwlogs_mock_requests_total",
+            "Requests received, by operation.",
+            ops(&|s| s.requests),
+        );
+        family(
+            "cwlogs_mock_successes_total",
+            "Requests answered with HTTP 2xx, by operation.",
+            ops(&|s| s.successes),
+        );
+        family(
+            "cwlogs_mock_throttled_total",
+            "Requests answered with ThrottlingException, by operation.",
+            ops(&|s| s.throttled),
+        );
+        family(
+            "cwlogs_mock_errors_total",
+            "Requests answered with an error, by operation and error type.",
+            self.operations
+                .iter()
+                .flat_map(|(op, s)| {
+                    s.errors.iter().map(move |(t, n)| {
+                        (
+                            format!("operation=\"{}\",type=\"{}\"", escape(op), escape(t)),
+                            *n,
+                        )
+                    })
+                })
+                .collect(),
+        );
+        let streams = |f: &dyn Fn(&StreamStats) -> u64| {
+            self.streams
+                .iter()
+                .flat_map(|(g, streams)| {
+                    streams
+                        .iter()
+                        .map(move |(s, st)| (stream_labels(g, s), f(st)))
+                })
+                .collect::<Vec<_>>()
+        };
+        family(
+            "cwlogs_mock_stream_events_stored_total",
+            "Events stored, by stream.",
+            streams(&|s| s.events_stored),
+        );
+        family(
+            "cwlogs_mock_stream_bytes_stored_total",
+            "Message bytes stored, by stream.",
+            streams(&|s| s.bytes_stored),
+        );
+        family(
+            "cwlogs_mock_stream_puts_total",
+            "Accepted PutLogEvents calls, by stream.",
+            streams(&|s| s.puts),
+        );
+        family(
+            "cwlogs_mock_stream_token_conflicts_total",
+            "InvalidSequenceTokenException answers, by stream.",
+            streams(&|s| s.token_conflicts),
+        );
+        family(
+            "cwlogs_mock_stream_data_already_accepted_total",
+            "DataAlreadyAcceptedException answers, by stream.",
+            streams(&|s| s.data_already_accepted),
+        );
+        family(
+            "cwlogs_mock_faults_fired_total",
+            "Faults fired, by rule name.",
+            self.faults_fired
+                .iter()
+                .map(|(rule, n)| (format!("rule=\"{}\"", escape(rule)), *n))
+                .collect(),
+        );
+        out
+    }
+}
+
+fn stream_labels(group: &str, stream: &str) -> String {
+    format!(
+        "log_group=\"{}\",log_stream=\"{}\"",
+        escape(group),
+        escape(stream)
+    )
+}
+
+/// Escapes a Prometheus label value: backslash, double quote and newline.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('\n', r"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Stats {
+        let stats = Stats::new();
+        stats.record_request(Some(Operation::PutLogEvents), None);
+        stats.record_request(Some(Operation::PutLogEvents), Some("ThrottlingException"));
+        stats.record_request(
+            Some(Operation::PutLogEvents),
+            Some("InvalidSequenceTokenException"),
+        );
+        stats.record_put("g", "s", 3, 30);
+        stats.record_token_conflict("g", "s");
+        stats.record_data_already_accepted("g", "s");
+        stats.record_fault("lose", Some(("g", "s")));
+        stats.record_fault("slow-describe", None);
+        stats
+    }
+
+    #[test]
+    fn counters_add_up_per_operation_and_stream() {
+        let snap = sample().snapshot();
+        let put = &snap.operations["PutLogEvents"];
+        assert_eq!(put.requests, 3);
+        assert_eq!(put.successes, 1);
+        assert_eq!(put.throttled, 1);
+        assert_eq!(put.errors["InvalidSequenceTokenException"], 1);
+        let s = &snap.streams["g"]["s"];
+        assert_eq!((s.events_stored, s.bytes_stored, s.puts), (3, 30, 1));
+        assert_eq!((s.token_conflicts, s.data_already_accepted), (1, 1));
+        assert_eq!(s.faults_fired["lose"], 1);
+        assert_eq!(snap.faults_fired["slow-describe"], 1);
+    }
+
+    #[test]
+    fn json_uses_camel_case_names() {
+        let json = sample().snapshot().to_json();
+        assert_eq!(json["operations"]["PutLogEvents"]["throttled"], 1);
+        assert_eq!(json["streams"]["g"]["s"]["eventsStored"], 3);
+        assert_eq!(json["streams"]["g"]["s"]["dataAlreadyAccepted"], 1);
+        assert_eq!(json["streams"]["g"]["s"]["faultsFired"]["lose"], 1);
+    }
+
+    #[test]
+    fn prometheus_text_has_help_type_and_escaped_labels() {
+        let stats = sample();
+        stats.record_put("a\"b", "x\\y\nz", 1, 1);
+        let text = stats.snapshot().to_prometheus();
+        assert!(text.contains("# TYPE cwlogs_mock_requests_total counter"));
+        assert!(text.contains("cwlogs_mock_requests_total{operation=\"PutLogEvents\"} 3"));
+        assert!(text.contains(
+            "cwlogs_mock_errors_total{operation=\"PutLogEvents\",type=\"ThrottlingException\"} 1"
+        ));
+        assert!(text.contains(
+            "cwlogs_mock_stream_events_stored_total{log_group=\"g\",log_stream=\"s\"} 3"
+        ));
+        assert!(text.contains(r#"log_group="a\"b",log_stream="x\\y\nz""#));
+        assert!(text.contains("cwlogs_mock_faults_fired_total{rule=\"lose\"} 1"));
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let value = line.rsplit(' ').next().unwrap();
+            value.parse::<u64>().unwrap();
+        }
+    }
+
+    #[test]
+    fn unknown_operations_share_one_entry() {
+        let stats = Stats::new();
+        for op in ["Nope1", "Nope2", "", "putlogevents"] {
+            stats.record_request(Operation::from_name(op), Some("UnknownOperationException"));
+        }
+        stats.record_request(Some(Operation::GetLogEvents), None);
+        let snap = stats.snapshot();
+        let names: Vec<&str> = snap.operations.keys().map(String::as_str).collect();
+        assert_eq!(names, ["GetLogEvents", UNKNOWN_OPERATION]);
+        assert_eq!(snap.operations[UNKNOWN_OPERATION].requests, 4);
+    }
+
+    #[test]
+    fn reset_empties_everything() {
+        let stats = sample();
+        stats.reset();
+        assert_eq!(stats.snapshot(), StatsSnapshot::default());
+    }
+}

@@ -1,0 +1,465 @@
+//! The HTTP side: a hyper 1 server that turns HTTP requests into [`ApiRequest`]s, runs them
+//! through the [`Pipeline`] and writes the answers back.
+//!
+//! Routing, in order:
+//! 1. paths under `/_mock/` go to the admin API ([`crate::admin_core`]);
+//! 2. everything else is a CloudWatch Logs request: the body is read up to
+//!    [`crate::config::Limits::max_body_bytes`] (a larger `Content-Length` is refused before
+//!    reading, a body that grows past it while streaming is refused when it does), then the
+//!    pipeline decides. An [`Outcome::Close`] ends the connection without an answer, which is how
+//!    hyper 1 reacts to a service error.
+//!
+//! [`MockServer`] owns the listener task: it binds at start, exposes [`MockServer::endpoint`], and
+//! stops on [`MockServer::shutdown`] (graceful: open connections finish their current request) or
+//! on drop (immediate).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::admin::{Admin, AdminRequest, AdminResponse};
+use crate::chaos::controls::Controls;
+use crate::clock::{Clock, Monotonic, SystemClock, SystemMonotonic};
+use crate::config::{Config, TokenMode};
+use crate::persistence::snapshot::StoreSnapshot;
+use crate::persistence::{PeriodicSave, StateFile};
+use crate::pipeline::{Hook, Hooks, Outcome, Pipeline};
+use crate::protocol::envelope::{ApiRequest, ApiResponse, CONTENT_TYPE as AMZ_JSON};
+use crate::protocol::errors::ApiError;
+use crate::service::State;
+use crate::Error;
+
+/// How long [`MockServer::shutdown`] lets open connections finish before closing them.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// A running mock server. Dropping it stops it.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    served: Arc<Served>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+    persistence: Option<Persistence>,
+}
+
+/// The state file of a server started with one, and its periodic save.
+#[derive(Debug)]
+struct Persistence {
+    file: StateFile,
+    periodic: PeriodicSave,
+}
+
+/// What the accept loop serves: the pipeline for API requests and the admin API for `/_mock/`.
+struct Served {
+    pipeline: Pipeline,
+    admin: Admin,
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served")
+            .field("pipeline", &self.pipeline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options for starting a [`MockServer`] beyond its [`Config`].
+pub struct MockServerBuilder {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    monotonic: Arc<dyn Monotonic>,
+    extra_hooks: Vec<Arc<dyn Hook>>,
+}
+
+impl std::fmt::Debug for MockServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServerBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServerBuilder {
+    /// Uses `clock` instead of the system clock (tests pin time with [`crate::ManualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses `monotonic` for the request-rate quotas instead of the system's monotonic clock (tests
+    /// that count throttles exactly hold it still with [`crate::ManualMonotonic`]).
+    pub fn monotonic_clock(mut self, monotonic: Arc<dyn Monotonic>) -> Self {
+        self.monotonic = monotonic;
+        self
+    }
+
+    /// Adds a hook after the ones the configuration asks for.
+    pub fn hook(mut self, hook: Arc<dyn Hook>) -> Self {
+        self.extra_hooks.push(hook);
+        self
+    }
+
+    /// Binds the listener and starts serving.
+    pub async fn start(self) -> Result<MockServer, Error> {
+        self.config.validate()?;
+        let addr = SocketAddr::new(self.config.bind, self.config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let state = Arc::new(State::new(self.config));
+        // Load before serving: a corrupt file stops the start (and is never saved over).
+        let state_file = match &state.config.state.file {
+            Some(path) => Some(StateFile::load_store(path, &state.store)?),
+            None => None,
+        };
+        let controls = Arc::new(Controls::new(
+            state.config.throttle.rates(),
+            state
+                .config
+                .faults
+                .plan()
+                .map_err(|e| Error::InvalidConfig(format!("faults: {e}")))?,
+            state.config.token_mode == TokenMode::Strict,
+            self.monotonic,
+        ));
+        // The controls run first, so that they count every answer and their faults act before
+        // any hook a test adds.
+        let mut hooks = Hooks::new();
+        hooks.push(Arc::clone(&controls) as Arc<dyn Hook>);
+        for hook in self.extra_hooks {
+            hooks.push(hook);
+        }
+        let persistence = state_file.map(|file| {
+            let every = Duration::from_millis(state.config.state.save_interval_ms);
+            let snapshot_of = Arc::clone(&state);
+            let periodic =
+                file.spawn_periodic(every, move || StoreSnapshot::take(&snapshot_of.store));
+            Persistence { file, periodic }
+        });
+        let admin = Admin {
+            state: Arc::clone(&state),
+            clock: Arc::clone(&self.clock),
+            controls,
+        };
+        let served = Arc::new(Served {
+            pipeline: Pipeline {
+                state,
+                clock: self.clock,
+                hooks,
+            },
+            admin,
+        });
+        let (shutdown, rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&served), rx));
+        tracing::info!(%addr, "cwlogs-mock listening");
+        Ok(MockServer {
+            addr,
+            served,
+            shutdown,
+            task: Some(task),
+            persistence,
+        })
+    }
+}
+
+impl MockServer {
+    /// Starts a server with `config` and the system clock.
+    pub async fn start(config: Config) -> Result<Self, Error> {
+        Self::builder(config).start().await
+    }
+
+    /// A builder for options beyond the configuration.
+    pub fn builder(config: Config) -> MockServerBuilder {
+        MockServerBuilder {
+            config,
+            clock: Arc::new(SystemClock),
+            monotonic: Arc::new(SystemMonotonic::new()),
+            extra_hooks: Vec::new(),
+        }
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The endpoint URL to give SDKs and the CLI, e.g. `http://127.0.0.1:4588`. A wildcard bind
+    /// address is shown as loopback, which is where a local client reaches it.
+    pub fn endpoint(&self) -> String {
+        let ip = if self.addr.ip().is_unspecified() {
+            match self.addr {
+                SocketAddr::V4(_) => "127.0.0.1".to_owned(),
+                SocketAddr::V6(_) => "[::1]".to_owned(),
+            }
+        } else {
+            match self.addr {
+                SocketAddr::V4(a) => a.ip().to_string(),
+                SocketAddr::V6(a) => format!("[{}]", a.ip()),
+            }
+        };
+        format!("http://{ip}:{}", self.addr.port())
+    }
+
+    /// The same as [`MockServer::endpoint`], named as wiremock names it.
+    pub fn uri(&self) -> String {
+        self.endpoint()
+    }
+
+    /// The state (configuration and store) the server decides on.
+    pub fn state(&self) -> &Arc<State> {
+        &self.served.pipeline.state
+    }
+
+    /// Stops accepting, lets open connections finish their current request (up to 5 s), and
+    /// waits until everything has stopped.
+    /// With a state file, the store is saved one last time once everything has stopped.
+    pub async fn shutdown(mut self) -> Result<(), Error> {
+        let _ = self.shutdown.send(true);
+        self.served.admin.controls.writers.stop_all();
+        let stopped = match self.task.take() {
+            Some(task) => task.await.map_err(|e| Error::Shutdown(e.to_string())),
+            None => Ok(()),
+        };
+        if let Some(Persistence { file, periodic }) = self.persistence.take() {
+            periodic.stop().await;
+            let state = Arc::clone(&self.served.pipeline.state);
+            tokio::task::spawn_blocking(move || file.save_store(&state.store))
+                .await
+                .map_err(|e| Error::Shutdown(e.to_string()))??;
+        }
+        stopped
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        // Writers hold the pipeline; stop them so nothing keeps writing after the server is gone.
+        self.served.admin.controls.writers.stop_all();
+        if let Some(task) = self.task.take() {
+            // Aborting drops the listener and the set of connection tasks, which aborts them too.
+            task.abort();
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, served: Arc<Served>, mut stop: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(
+        served.pipeline.state.config.limits.max_connections.max(1),
+    ));
+    loop {
+        // A free slot first, then a connection: at the cap, clients wait in the backlog.
+        let slot = tokio::select! {
+            _ = stop.changed() => break,
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let served = Arc::clone(&served);
+                    let stop = stop.clone();
+                    connections.spawn(async move {
+                        serve_connection(stream, peer, served, stop).await;
+                        drop(slot);
+                    });
+                }
+                Err(e) => {
+                    // Out of file descriptors and similar: back off briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+        }
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        connections.abort_all();
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    served: Arc<Served>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |req| {
+        let served = Arc::clone(&served);
+        async move { route(&served, req).await }
+    });
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection ended");
+    }
+}
+
+/// The service error that makes hyper close the connection without an answer.
+#[derive(Debug)]
+struct CloseConnection;
+
+impl std::fmt::Display for CloseConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed without an answer on purpose")
+    }
+}
+
+impl std::error::Error for CloseConnection {}
+
+async fn route(
+    served: &Served,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, CloseConnection> {
+    let path = req.uri().path().to_owned();
+    if path.starts_with(crate::admin::PREFIX) {
+        return Ok(admin(&served.admin, req).await);
+    }
+    let pipeline = &served.pipeline;
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let target = header("x-amz-target");
+    let authorization = header("authorization");
+    let is_post = req.method() == hyper::Method::POST;
+    let limit = pipeline.state.config.limits.max_body_bytes;
+    let body = read_body(req, limit).await;
+
+    let (request, early) = match body {
+        Ok(bytes) => {
+            let request = ApiRequest::new(target.as_deref(), authorization.as_deref(), &bytes);
+            // The service only answers `POST /`; other methods cannot name an operation.
+            let early = (!is_post).then(ApiError::unknown_operation);
+            (request, early)
+        }
+        Err(e) => (
+            ApiRequest::new(target.as_deref(), authorization.as_deref(), b""),
+            Some(e),
+        ),
+    };
+    let outcome = match early {
+        Some(e) => pipeline.answer(&request, e.into_response()),
+        None => pipeline.handle(&request).await,
+    };
+    match outcome {
+        Outcome::Answer(response) => {
+            tracing::debug!(
+                operation = %request.operation,
+                status = response.status,
+                error = response.error_type.unwrap_or(""),
+                "answered"
+            );
+            Ok(to_http(&request.request_id, response))
+        }
+        Outcome::Close => {
+            tracing::debug!(operation = %request.operation, "closing without an answer");
+            Err(CloseConnection)
+        }
+    }
+}
+
+async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::body_too_large(limit));
+    }
+    match Limited::new(req.into_body(), limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(ApiError::body_too_large(limit))
+        }
+        // The client went away or sent a broken body; it will not read this answer anyway.
+        Err(_) => Err(ApiError::serialization(None)),
+    }
+}
+
+fn to_http(request_id: &str, response: ApiResponse) -> Response<Full<Bytes>> {
+    let mut http = Response::new(Full::new(Bytes::from(response.body)));
+    *http.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let headers = http.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", v);
+    }
+    if let Some(t) = response.error_type {
+        headers.insert("x-amzn-errortype", HeaderValue::from_static(t));
+    }
+    for (name, value) in &response.headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    http
+}
+
+async fn admin(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let limit = admin.state.config.limits.max_body_bytes;
+    let answer = match read_body(req, limit).await {
+        Ok(body) => crate::admin::handle(
+            admin,
+            &AdminRequest {
+                method: &method,
+                path: &path,
+                query: &query,
+                body: &body,
+            },
+        ),
+        Err(e) => AdminResponse::error(
+            e.status,
+            e.message.unwrap_or_else(|| "unreadable body".into()),
+        ),
+    };
+    let mut http = Response::new(Full::new(Bytes::from(answer.body)));
+    *http.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::NOT_FOUND);
+    http.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    http
+}

@@ -1,0 +1,377 @@
+//! The in-memory store: log groups, their streams and the streams' events.
+//!
+//! Locking is per stream so that writers on different streams never wait for each other:
+//! - the group map is behind an `RwLock`, taken for writing only to create or delete a group;
+//! - each group's stream map is behind its own `RwLock`, written only to create or delete a stream;
+//! - each stream's state (events, sequence-token counter, last accepted batch) is behind its own
+//!   `Mutex`. A put holds it for the whole check-token, store, advance-token step, which makes the
+//!   token check-and-advance atomic and linearizes writers on one stream.
+//!
+//! Locks are never held across an `.await` (there is none in here) and are taken in the order
+//! groups → streams → stream state. A poisoned lock is recovered rather than propagated: the data
+//! is plain values and a panicking test thread must not take the whole server down.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::protocol::errors::ApiError;
+
+/// One stored log event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// The event's timestamp (ms since the epoch), as the client sent it.
+    pub timestamp: i64,
+    /// When the mock stored it (ms since the epoch).
+    pub ingestion_time: i64,
+    /// The message.
+    pub message: String,
+    /// A store-wide sequence number: the order events were accepted in. Ties in timestamp and
+    /// ingestion time are ordered by it, as AWS orders them by request.
+    pub seq: u64,
+}
+
+/// What a strict-mode stream remembers of the last accepted batch, to recognise a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedBatch {
+    /// The token the batch was sent with (`None`: the first put, without a token).
+    pub token: Option<String>,
+    /// The batch's messages in order. AWS compares messages, not timestamps, to call a batch a
+    /// replay (CLOUDWATCH.md §3.1).
+    pub messages: Vec<String>,
+}
+
+/// The mutable state of one stream.
+#[derive(Debug, Default)]
+pub struct StreamState {
+    /// Events ordered by timestamp; equal timestamps keep the order they were accepted in.
+    pub events: Vec<StoredEvent>,
+    /// Smallest timestamp stored.
+    pub first_event_timestamp: Option<i64>,
+    /// Largest timestamp stored.
+    pub last_event_timestamp: Option<i64>,
+    /// When the last event was stored.
+    pub last_ingestion_time: Option<i64>,
+    /// How many puts advanced the sequence token; the token is derived from it.
+    pub accepted_puts: u64,
+    /// The last accepted batch (strict mode's replay detection).
+    pub last_batch: Option<AcceptedBatch>,
+    /// The token the last accepted put superseded and when (strict mode's race window).
+    pub superseded_token: Option<(String, i64)>,
+    /// Sum of the stored messages' UTF-8 bytes.
+    pub stored_bytes: u64,
+}
+
+impl StreamState {
+    /// Stores accepted events, keeping the stream ordered by timestamp.
+    pub fn append(&mut self, events: Vec<StoredEvent>) {
+        let Some(first) = events.first() else {
+            return;
+        };
+        let in_order = self
+            .events
+            .last()
+            .is_none_or(|last| last.timestamp <= first.timestamp);
+        for e in &events {
+            self.first_event_timestamp = Some(
+                self.first_event_timestamp
+                    .map_or(e.timestamp, |t| t.min(e.timestamp)),
+            );
+            self.last_event_timestamp = Some(
+                self.last_event_timestamp
+                    .map_or(e.timestamp, |t| t.max(e.timestamp)),
+            );
+            self.last_ingestion_time = Some(e.ingestion_time);
+            self.stored_bytes += e.message.len() as u64;
+        }
+        self.events.extend(events);
+        if !in_order {
+            // A batch older than what is stored: keep the stream sorted (stable, so arrival order
+            // breaks ties).
+            self.events.sort_by_key(|e| e.timestamp);
+        }
+    }
+}
+
+/// One log stream.
+#[derive(Debug)]
+pub struct LogStream {
+    /// The stream's name.
+    pub name: String,
+    /// When it was created (ms since the epoch).
+    pub creation_time: i64,
+    /// A store-wide id; tokens embed it so that they are only valid for this stream.
+    pub id: u64,
+    state: Mutex<StreamState>,
+}
+
+impl LogStream {
+    /// Locks the stream's state.
+    pub fn lock(&self) -> MutexGuard<'_, StreamState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Settings of a log group that change after creation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupSettings {
+    /// Retention in days; `None` keeps events forever.
+    pub retention_in_days: Option<i64>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// The KMS key given at creation.
+    pub kms_key_id: Option<String>,
+    /// `STANDARD` or `INFREQUENT_ACCESS` (or `DELIVERY`).
+    pub log_group_class: String,
+    /// Whether deletion protection was asked for.
+    pub deletion_protection_enabled: bool,
+}
+
+/// One log group.
+#[derive(Debug)]
+pub struct LogGroup {
+    /// The group's name.
+    pub name: String,
+    /// When it was created (ms since the epoch).
+    pub creation_time: i64,
+    settings: Mutex<GroupSettings>,
+    streams: RwLock<BTreeMap<String, Arc<LogStream>>>,
+}
+
+impl LogGroup {
+    /// Locks the group's settings.
+    pub fn settings(&self) -> MutexGuard<'_, GroupSettings> {
+        self.settings.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn streams_read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Arc<LogStream>>> {
+        self.streams.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn streams_write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Arc<LogStream>>> {
+        self.streams.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The stream called `name`.
+    pub fn stream(&self, name: &str) -> Option<Arc<LogStream>> {
+        self.streams_read().get(name).cloned()
+    }
+
+    /// Every stream, ordered by name.
+    pub fn streams(&self) -> Vec<Arc<LogStream>> {
+        self.streams_read().values().cloned().collect()
+    }
+
+    /// Sum of the stored bytes of every stream.
+    pub fn stored_bytes(&self) -> u64 {
+        self.streams().iter().map(|s| s.lock().stored_bytes).sum()
+    }
+}
+
+/// Every log group of the mock.
+#[derive(Debug, Default)]
+pub struct Store {
+    groups: RwLock<BTreeMap<String, Arc<LogGroup>>>,
+    next_stream_id: AtomicU64,
+    next_event_seq: AtomicU64,
+    stored_bytes: AtomicU64,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn groups_read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Arc<LogGroup>>> {
+        self.groups.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn groups_write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Arc<LogGroup>>> {
+        self.groups.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Creates a group; `ResourceAlreadyExistsException` if one has that name.
+    pub fn create_group(
+        &self,
+        name: &str,
+        creation_time: i64,
+        settings: GroupSettings,
+    ) -> Result<Arc<LogGroup>, ApiError> {
+        let mut groups = self.groups_write();
+        if groups.contains_key(name) {
+            return Err(ApiError::group_exists());
+        }
+        let group = Arc::new(LogGroup {
+            name: name.to_owned(),
+            creation_time,
+            settings: Mutex::new(settings),
+            streams: RwLock::new(BTreeMap::new()),
+        });
+        groups.insert(name.to_owned(), Arc::clone(&group));
+        Ok(group)
+    }
+
+    /// Deletes a group and everything in it.
+    pub fn delete_group(&self, name: &str) -> Result<(), ApiError> {
+        let group = self
+            .groups_write()
+            .remove(name)
+            .ok_or_else(ApiError::group_not_found)?;
+        self.release_bytes(group.stored_bytes());
+        Ok(())
+    }
+
+    /// The group called `name`.
+    pub fn group(&self, name: &str) -> Option<Arc<LogGroup>> {
+        self.groups_read().get(name).cloned()
+    }
+
+    /// The group called `name`, or AWS's not-found error.
+    pub fn require_group(&self, name: &str) -> Result<Arc<LogGroup>, ApiError> {
+        self.group(name).ok_or_else(ApiError::group_not_found)
+    }
+
+    /// The stream `stream` of group `group`, or AWS's not-found error for whichever is missing.
+    pub fn require_stream(&self, group: &str, stream: &str) -> Result<Arc<LogStream>, ApiError> {
+        self.require_group(group)?
+            .stream(stream)
+            .ok_or_else(ApiError::stream_not_found)
+    }
+
+    /// Every group, ordered by name (byte order, as AWS sorts them).
+    pub fn groups(&self) -> Vec<Arc<LogGroup>> {
+        self.groups_read().values().cloned().collect()
+    }
+
+    /// Creates a stream in `group`; `ResourceAlreadyExistsException` if one has that name.
+    pub fn create_stream(
+        &self,
+        group: &LogGroup,
+        name: &str,
+        creation_time: i64,
+    ) -> Result<Arc<LogStream>, ApiError> {
+        let mut streams = group.streams_write();
+        if streams.contains_key(name) {
+            return Err(ApiError::stream_exists());
+        }
+        let stream = Arc::new(LogStream {
+            name: name.to_owned(),
+            creation_time,
+            id: self.next_stream_id.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(StreamState::default()),
+        });
+        streams.insert(name.to_owned(), Arc::clone(&stream));
+        Ok(stream)
+    }
+
+    /// Deletes a stream of `group`.
+    pub fn delete_stream(&self, group: &LogGroup, name: &str) -> Result<(), ApiError> {
+        let stream = group
+            .streams_write()
+            .remove(name)
+            .ok_or_else(ApiError::stream_not_found)?;
+        self.release_bytes(stream.lock().stored_bytes);
+        Ok(())
+    }
+
+    /// Counts `bytes` more message bytes against `cap`; `false` (and nothing counted) when they
+    /// would exceed it.
+    pub fn reserve_bytes(&self, bytes: u64, cap: Option<u64>) -> bool {
+        let Some(cap) = cap else {
+            self.stored_bytes.fetch_add(bytes, Ordering::Relaxed);
+            return true;
+        };
+        self.stored_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(bytes).filter(|total| *total <= cap)
+            })
+            .is_ok()
+    }
+
+    /// Recomputes the store-wide byte count from the streams (after events were restored through
+    /// [`LogStream::lock`] rather than stored by puts).
+    pub fn recount_stored_bytes(&self) {
+        let total = self.groups().iter().map(|g| g.stored_bytes()).sum();
+        self.stored_bytes.store(total, Ordering::Relaxed);
+    }
+
+    /// Message bytes held by the whole store.
+    pub fn total_stored_bytes(&self) -> u64 {
+        self.stored_bytes.load(Ordering::Relaxed)
+    }
+
+    fn release_bytes(&self, bytes: u64) {
+        let _ = self
+            .stored_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_sub(bytes))
+            });
+    }
+
+    /// Re-creates a stream with a known `id` (restoring a saved state), so that tokens issued
+    /// before a restart stay valid; later streams get ids above it. Replaces a stream of that name.
+    pub fn restore_stream(
+        &self,
+        group: &LogGroup,
+        name: &str,
+        creation_time: i64,
+        id: u64,
+    ) -> Arc<LogStream> {
+        self.next_stream_id
+            .fetch_max(id.saturating_add(1), Ordering::Relaxed);
+        let stream = Arc::new(LogStream {
+            name: name.to_owned(),
+            creation_time,
+            id,
+            state: Mutex::new(StreamState::default()),
+        });
+        group
+            .streams_write()
+            .insert(name.to_owned(), Arc::clone(&stream));
+        stream
+    }
+
+    /// Makes every event sequence number handed out from now on at least `at_least` (restoring a
+    /// saved state whose events already use lower ones).
+    pub fn advance_event_seq(&self, at_least: u64) {
+        self.next_event_seq.fetch_max(at_least, Ordering::Relaxed);
+    }
+
+    /// Reserves `count` consecutive event sequence numbers and returns the first.
+    pub fn reserve_event_seqs(&self, count: u64) -> u64 {
+        self.next_event_seq.fetch_add(count, Ordering::Relaxed)
+    }
+
+    /// Removes every group.
+    pub fn clear(&self) {
+        self.groups_write().clear();
+        self.stored_bytes.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Whole-store counts, e.g. for health and stats pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCounts {
+    /// Log groups.
+    pub groups: usize,
+    /// Log streams.
+    pub streams: usize,
+    /// Stored events.
+    pub events: usize,
+}
+
+impl Store {
+    /// Counts groups, streams and events.
+    pub fn counts(&self) -> StoreCounts {
+        let mut counts = StoreCounts::default();
+        for group in self.groups() {
+            counts.groups += 1;
+            for stream in group.streams() {
+                counts.streams += 1;
+                counts.events += stream.lock().events.len();
+            }
+        }
+        counts
+    }
+}

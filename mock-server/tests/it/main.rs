@@ -1,0 +1,36 @@
+//! The integration tests of cwlogs-mock, one binary with a module per behaviour (one link of the
+//! AWS SDK instead of one per file). `common` starts servers with a pinned clock and an SDK client;
+//! `faults_support` gives the fault, throttle and admin tests SDK clients with and without the
+//! SDK's retries and a raw HTTP client for the admin API.
+
+mod common;
+mod faults_support;
+
+mod admin_api;
+mod background_writer_conflicts;
+mod binary;
+mod catalogue_drift;
+mod concurrency;
+mod config_file_docs;
+mod config_stored_bytes_cap;
+mod decide_put_log_events;
+mod decide_realism_knobs;
+mod decide_validation;
+mod faults_kinds;
+mod faults_lost_response_strict;
+mod faults_race_and_visibility;
+mod filter_log_events;
+mod get_log_events;
+mod log_groups;
+mod log_streams;
+mod pipeline_hooks;
+mod put_log_events;
+mod request_path_proptest;
+mod retention_and_tags;
+mod server_lifecycle;
+mod state_file_binary;
+mod state_file_restart;
+mod throttle_presets;
+mod tokens_current;
+mod tokens_strict;
+mod wire_protocol;
