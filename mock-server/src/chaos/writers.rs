@@ -6,8 +6,8 @@
 //! like any client but always holding the right token, so in strict mode every one of its puts moves
 //! the stream's expected token and the client under test sees real `InvalidSequenceTokenException`s.
 //!
-//! The store belongs to the server; a writer reaches it only through [`StreamAppender`], which the
-//! server implements. Writers are started with `POST /_mock/writers`, listed with
+//! A writer reaches the store only through [`StreamAppender`]; the server's is [`StoreAppender`],
+//! and unit tests give writers one of their own. Writers are started with `POST /_mock/writers`, listed with
 //! `GET /_mock/writers`, and stopped by `POST /_mock/reset` or when the server stops.
 
 use crate::chaos::lock;
@@ -123,15 +123,18 @@ impl StreamAppender for StoreAppender {
                 body["sequenceToken"] = token.into();
             }
             let request = crate::protocol::envelope::ApiRequest::json("PutLogEvents", body);
-            let response = self.state.decide(&request, now);
-            match response.error_type {
+            let decision = self.state.decision(&request, now);
+            match decision.response.error_type {
                 None => {
-                    self.stats
-                        .record_put(group, stream, 1, message.len() as u64);
+                    // Counted from the decision's own account of what it stored, as any put is.
+                    if let Some(stored) = decision.stored {
+                        self.stats
+                            .record_put(group, stream, stored.events, stored.bytes);
+                    }
                     return Ok(());
                 }
                 Some("InvalidSequenceTokenException") => continue,
-                Some(other) => return Err(format!("{other}: {}", response.body)),
+                Some(other) => return Err(format!("{other}: {}", decision.response.body)),
             }
         }
         Err("lost the sequence-token race three times in a row".into())

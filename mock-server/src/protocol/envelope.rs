@@ -52,8 +52,8 @@ impl ApiRequest {
             None => String::new(),
         };
         let scope = authorization.and_then(CredentialScope::parse);
-        let body = RequestBody::read(&operation, body);
         let known = Operation::from_name(&operation);
+        let body = RequestBody::read(known, body);
         Self {
             known,
             operation,
@@ -145,8 +145,8 @@ pub struct RequestBody {
 }
 
 impl RequestBody {
-    fn read(operation: &str, body: &[u8]) -> Self {
-        let put = (operation == "PutLogEvents")
+    fn read(operation: Option<Operation>, body: &[u8]) -> Self {
+        let put = (operation == Some(Operation::PutLogEvents))
             .then(|| std::str::from_utf8(body).ok())
             .flatten()
             .and_then(|text| PutLogEventsBody::parse(text.to_owned()));

@@ -19,6 +19,7 @@
 //! translated once for the `regex` crate ([`rust_pattern`]) and kept in the model's spelling for
 //! the messages.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -56,14 +57,21 @@ fn structure(
     v: &mut Violations,
 ) -> Result<(), ApiError> {
     for member in members {
-        let path = format!("{prefix}{}", member.name);
+        // Top-level members are named as they are; only nested ones need their path built.
+        let path = |name: &'static str| -> Cow<'static, str> {
+            if prefix.is_empty() {
+                Cow::Borrowed(name)
+            } else {
+                Cow::Owned(format!("{prefix}{name}"))
+            }
+        };
         match object.get(member.name) {
             None | Some(Value::Null) => {
                 if member.required {
-                    v.missing(&path);
+                    v.missing(&path(member.name));
                 }
             }
-            Some(value) => check(member.shape, value, &path, v)?,
+            Some(value) => check(member.shape, value, &path(member.name), v)?,
         }
     }
     Ok(())
@@ -130,7 +138,7 @@ fn check(id: ShapeId, value: &Value, path: &str, v: &mut Violations) -> Result<(
             for (k, item) in entries {
                 bad_key |= !string_ok(*key, k);
                 if !item.is_null() {
-                    bad_value |= !scalar_ok(*value_shape, item, &format!("{path}.{k}"))?;
+                    bad_value |= !scalar_ok(*value_shape, item, path)?;
                 }
             }
             if bad_key {
@@ -189,11 +197,10 @@ fn list_items(
         if item.is_null() {
             continue;
         }
-        let item_path = format!("{path}.{}.member", i + 1);
         if nested {
-            check(member, item, &item_path, v)?;
+            check(member, item, &format!("{path}.{}.member", i + 1), v)?;
         } else {
-            bad_item |= !scalar_ok(member, item, &item_path)?;
+            bad_item |= !scalar_ok(member, item, path)?;
         }
     }
     if bad_item {
@@ -210,7 +217,8 @@ fn list_items(
 }
 
 /// Whether a list item or map value of a scalar shape keeps its constraints; `Err` when it has
-/// the wrong type.
+/// the wrong type. Its own violations are judged together by the caller, so `path` (the list's
+/// or map's) never reaches a message.
 fn scalar_ok(id: ShapeId, value: &Value, path: &str) -> Result<bool, ApiError> {
     let mut v = Violations::new();
     check(id, value, path, &mut v)?;

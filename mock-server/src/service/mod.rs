@@ -93,12 +93,6 @@ fn handler(operation: Operation) -> Option<Handler> {
     })
 }
 
-/// Whether the mock decides `operation` (the rest of the catalogue answers that it does not
-/// implement it yet).
-fn is_implemented(operation: Operation) -> bool {
-    operation == Operation::PutLogEvents || handler(operation).is_some()
-}
-
 /// The model constraints of `operation` that its shape cannot express, added to the violations
 /// the catalogue found so that AWS's one message lists them all.
 fn beyond_the_model(operation: Operation, members: &Members<'_>, v: &mut Violations) {
@@ -119,7 +113,7 @@ impl State {
     /// Whether this mock decides `operation`; every other operation of the catalogue is answered
     /// with `UnknownOperationException` saying that cwlogs-mock does not implement it yet.
     pub fn implements(operation: Operation) -> bool {
-        is_implemented(operation)
+        operation == Operation::PutLogEvents || handler(operation).is_some()
     }
 
     /// Decides the answer to `request` at time `now_ms` (ms since the epoch), changing the store as
@@ -290,7 +284,7 @@ mod tests {
             let says_not_yet = response.body.contains(&not_yet);
             assert_eq!(
                 says_not_yet,
-                !is_implemented(operation),
+                !State::implements(operation),
                 "{}: {}",
                 operation.name(),
                 response.body
