@@ -1,18 +1,24 @@
 //! A tiny seeded generator for jitter (SplitMix64): deterministic, dependency-free, good enough to
 //! spread retries, not for anything secret.
+//!
+//! Public so that simulations and tests that drive a writer draw their own randomness from the same
+//! small, reproducible generator instead of writing another one.
 
-/// SplitMix64: each output is a bijective mix of a counter advanced by a fixed odd step.
+/// SplitMix64: each output is a bijective mix of a counter advanced by a fixed odd step. The whole
+/// stream is fixed by the seed.
 #[derive(Debug, Clone)]
-pub(crate) struct SplitMix64 {
+pub struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A generator whose stream is fixed by `seed`.
+    pub fn new(seed: u64) -> Self {
         Self { state: seed }
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -21,7 +27,7 @@ impl SplitMix64 {
     }
 
     /// A value in `0..=max`, by multiply-shift (Lemire); the bias is below 2^-32 for our ranges.
-    pub(crate) fn up_to(&mut self, max: u64) -> u64 {
+    pub fn up_to(&mut self, max: u64) -> u64 {
         if max == u64::MAX {
             return self.next_u64();
         }

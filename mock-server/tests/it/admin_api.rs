@@ -1,13 +1,13 @@
 //! Every admin endpoint over real HTTP, with good and bad input. Bad input gets a 400 (or 404/405)
 //! whose `error` member says what is wrong, and never changes anything.
 
-use crate::faults_support::*;
+use crate::support::*;
 use mock_server::{Config, MockServer, TokenMode};
 use mock_server::{ThrottleConfig, ThrottlePreset};
 use serde_json::json;
 
 async fn server() -> MockServer {
-    let server = start(Config {
+    let server = start_server(Config {
         token_mode: TokenMode::Strict,
         throttle: ThrottleConfig {
             preset: ThrottlePreset::Off,
@@ -16,7 +16,7 @@ async fn server() -> MockServer {
         ..Config::default()
     })
     .await;
-    create_stream(&server.endpoint(), "g", "s").await;
+    create_stream_at(&server.endpoint(), "g", "s").await;
     server
 }
 
@@ -346,7 +346,7 @@ async fn health_and_events_answer_405_to_other_methods() {
 
 #[tokio::test]
 async fn admin_calls_are_never_throttled_or_faulted() {
-    let server = start(Config {
+    let server = start_server(Config {
         throttle: ThrottleConfig {
             preset: ThrottlePreset::Aws,
             ..ThrottleConfig::default()

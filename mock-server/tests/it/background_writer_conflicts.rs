@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::faults_support::*;
+use crate::support::*;
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use mock_server::{Config, TokenMode};
 use mock_server::{ThrottleConfig, ThrottlePreset};
@@ -52,9 +52,9 @@ async fn wait_finished(addr: std::net::SocketAddr) -> Value {
 
 #[tokio::test]
 async fn in_strict_mode_the_neighbour_steals_the_token_and_the_client_recovers() {
-    let server = start(config(TokenMode::Strict)).await;
+    let server = start_server(config(TokenMode::Strict)).await;
     let addr = server.local_addr();
-    create_stream(&server.endpoint(), "g", "shared").await;
+    create_stream_at(&server.endpoint(), "g", "shared").await;
     let client = plain_client(&server.endpoint());
     let put = |token: Option<String>, message: String| {
         client
@@ -138,9 +138,9 @@ async fn in_strict_mode_the_neighbour_steals_the_token_and_the_client_recovers()
 
 #[tokio::test]
 async fn in_current_mode_the_neighbour_writes_without_conflicts() {
-    let server = start(config(TokenMode::Current)).await;
+    let server = start_server(config(TokenMode::Current)).await;
     let addr = server.local_addr();
-    create_stream(&server.endpoint(), "g", "shared").await;
+    create_stream_at(&server.endpoint(), "g", "shared").await;
     let started = http(
         addr,
         "POST",
@@ -171,9 +171,9 @@ async fn in_current_mode_the_neighbour_writes_without_conflicts() {
 
 #[tokio::test]
 async fn a_writer_stops_with_the_reason_when_its_stream_is_deleted() {
-    let server = start(config(TokenMode::Strict)).await;
+    let server = start_server(config(TokenMode::Strict)).await;
     let addr = server.local_addr();
-    create_stream(&server.endpoint(), "g", "doomed").await;
+    create_stream_at(&server.endpoint(), "g", "doomed").await;
     let started = http(
         addr,
         "POST",

@@ -58,7 +58,7 @@ async fn prints_the_endpoint_serves_and_stops_on_sigterm() {
     assert!(addr.ip().is_loopback());
 
     // Unsigned requests use the configured region in ARNs.
-    crate::common::raw_http(
+    crate::support::raw_http(
         addr,
         "POST",
         "/",
@@ -67,7 +67,7 @@ async fn prints_the_endpoint_serves_and_stops_on_sigterm() {
     )
     .await
     .unwrap();
-    let r = crate::common::raw_http(
+    let r = crate::support::raw_http(
         addr,
         "POST",
         "/",
@@ -110,7 +110,7 @@ async fn reads_a_config_file_and_flags_override_it() {
         "sa-east-1",
     ]);
     let addr = endpoint_addr(&run.first_line);
-    crate::common::raw_http(
+    crate::support::raw_http(
         addr,
         "POST",
         "/",
@@ -119,7 +119,7 @@ async fn reads_a_config_file_and_flags_override_it() {
     )
     .await
     .unwrap();
-    let r = crate::common::raw_http(
+    let r = crate::support::raw_http(
         addr,
         "POST",
         "/",

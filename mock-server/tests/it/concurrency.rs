@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::common::{create_stream, event, start, NOW};
+use crate::support::{create_stream, event, start, NOW};
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use aws_sdk_cloudwatchlogs::Client;
 use mock_server::TokenMode;

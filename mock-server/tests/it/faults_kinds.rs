@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::faults_support::*;
+use crate::support::*;
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use mock_server::{Config, MockServer, TokenMode};
 use mock_server::{ThrottleConfig, ThrottlePreset};
@@ -21,8 +21,8 @@ fn config(mode: TokenMode) -> Config {
 }
 
 async fn server_with_stream(mode: TokenMode) -> MockServer {
-    let server = start(config(mode)).await;
-    create_stream(&server.endpoint(), "g", "s").await;
+    let server = start_server(config(mode)).await;
+    create_stream_at(&server.endpoint(), "g", "s").await;
     server
 }
 
@@ -383,8 +383,8 @@ async fn presets_from_the_config_file_are_reproducible_too() {
         c.throttle.preset = ThrottlePreset::Off;
         c
     };
-    let a = start(config()).await;
-    let b = start(config()).await;
+    let a = start_server(config()).await;
+    let b = start_server(config()).await;
     let fa = failures(&a.endpoint()).await;
     let fb = failures(&b.endpoint()).await;
     assert_eq!(fa, fb);

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use crate::faults_support::*;
+use crate::support::*;
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_cloudwatchlogs::Client;
@@ -13,7 +13,7 @@ use mock_server::{Config, MockServer, TokenMode};
 use mock_server::{ThrottleConfig, ThrottlePreset};
 
 async fn strict_server() -> MockServer {
-    let server = start(Config {
+    let server = start_server(Config {
         token_mode: TokenMode::Strict,
         throttle: ThrottleConfig {
             preset: ThrottlePreset::Off,
@@ -22,7 +22,7 @@ async fn strict_server() -> MockServer {
         ..Config::default()
     })
     .await;
-    create_stream(&server.endpoint(), "g", "s").await;
+    create_stream_at(&server.endpoint(), "g", "s").await;
     server
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::faults_support::*;
+use crate::support::*;
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use aws_sdk_cloudwatchlogs::Client;
 use mock_server::{Config, ManualClock, MockServer, TokenMode};
@@ -36,13 +36,13 @@ async fn put(
 }
 
 async fn strict_with_window(window_ms: u64) -> MockServer {
-    let server = start(Config {
+    let server = start_server(Config {
         token_mode: TokenMode::Strict,
         legacy_race_window_ms: window_ms,
         ..config()
     })
     .await;
-    create_stream(&server.endpoint(), "g", "s").await;
+    create_stream_at(&server.endpoint(), "g", "s").await;
     server
 }
 
@@ -126,7 +126,7 @@ async fn events_become_visible_to_get_and_filter_only_after_the_delay() {
     .await
     .expect("server starts");
     let addr = server.local_addr();
-    create_stream(&server.endpoint(), "g", "s").await;
+    create_stream_at(&server.endpoint(), "g", "s").await;
     let client = plain_client(&server.endpoint());
     client
         .put_log_events()

@@ -1,6 +1,6 @@
 //! FilterLogEvents through the real SDK: stream selection, time range, patterns, order, paging.
 
-use crate::common::{create_stream, event, start, Harness, NOW};
+use crate::support::{create_stream, event, start, Harness, NOW};
 use mock_server::TokenMode;
 
 async fn put(h: &Harness, stream: &str, events: &[(i64, &str)]) {

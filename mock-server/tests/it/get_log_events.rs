@@ -1,6 +1,6 @@
 //! GetLogEvents through the real SDK: time window, limit, head or tail, `f/` and `b/` tokens.
 
-use crate::common::{create_stream, event, start, Harness, NOW};
+use crate::support::{create_stream, event, start, Harness, NOW};
 use mock_server::TokenMode;
 
 async fn seed(h: &Harness, n: i64) {

@@ -1,6 +1,6 @@
 //! CreateLogGroup, DeleteLogGroup and DescribeLogGroups through the real SDK.
 
-use crate::common::{start, NOW};
+use crate::support::{start, NOW};
 use mock_server::TokenMode;
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! CreateLogStream, DeleteLogStream and DescribeLogStreams through the real SDK.
 
-use crate::common::{create_stream, event, start, NOW};
+use crate::support::{create_stream, event, start, NOW};
 use aws_sdk_cloudwatchlogs::types::OrderBy;
 use mock_server::TokenMode;
 
@@ -134,7 +134,7 @@ async fn create_and_delete_errors() {
 }
 
 async fn names(
-    h: &crate::common::Harness,
+    h: &crate::support::Harness,
     order: Option<OrderBy>,
     descending: bool,
     prefix: Option<&str>,

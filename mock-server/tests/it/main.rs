@@ -1,10 +1,8 @@
 //! The integration tests of cwlogs-mock, one binary with a module per behaviour (one link of the
-//! AWS SDK instead of one per file). `common` starts servers with a pinned clock and an SDK client;
-//! `faults_support` gives the fault, throttle and admin tests SDK clients with and without the
-//! SDK's retries and a raw HTTP client for the admin API.
+//! AWS SDK instead of one per file). `support` holds what they share: servers, SDK clients, a raw
+//! HTTP client and the oracle reads.
 
-mod common;
-mod faults_support;
+mod support;
 
 mod admin_api;
 mod background_writer_conflicts;

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::common::{api_call, raw_http};
+use crate::support::{api_call, raw_http};
 use mock_server::ApiError;
 use mock_server::{After, Before, Decision, Hook};
 use mock_server::{ApiRequest, ApiResponse};

@@ -1,7 +1,7 @@
 //! PutLogEvents validation and partial rejection through the real SDK (the boundaries themselves
 //! are covered on the pure decision in `decide_put_log_events.rs`).
 
-use crate::common::{create_stream, event, messages, start, Harness, NOW};
+use crate::support::{create_stream, event, messages, start, Harness, NOW};
 use aws_sdk_cloudwatchlogs::operation::put_log_events::{PutLogEventsError, PutLogEventsOutput};
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use mock_server::TokenMode;

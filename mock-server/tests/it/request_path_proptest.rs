@@ -268,7 +268,7 @@ proptest! {
             if let Some(t) = target.as_deref() {
                 headers.push(("X-Amz-Target", t));
             }
-            crate::common::raw_http(addr, "POST", "/", &headers, &body).await
+            crate::support::raw_http(addr, "POST", "/", &headers, &body).await
         }).expect("an answer, not a closed connection");
         let api = ApiResponse {
             status: resp.status,

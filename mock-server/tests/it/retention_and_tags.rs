@@ -1,11 +1,11 @@
 //! PutRetentionPolicy, DeleteRetentionPolicy and the tag operations through the real SDK.
 
-use crate::common::start;
+use crate::support::start;
 use mock_server::TokenMode;
 
 const ARN: &str = "arn:aws:logs:eu-west-2:123456789012:log-group:g";
 
-async fn retention(h: &crate::common::Harness) -> Option<i32> {
+async fn retention(h: &crate::support::Harness) -> Option<i32> {
     h.client
         .describe_log_groups()
         .send()

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::faults_support::*;
+use crate::support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cwlogs-mock");
 
@@ -105,7 +105,7 @@ async fn sigterm_saves_the_state_file_and_a_restart_loads_it() {
     let (mut child, addr) = spawn(&flags);
     wait_healthy(addr).await;
     let endpoint = format!("http://{addr}");
-    create_stream(&endpoint, "g", "s").await;
+    create_stream_at(&endpoint, "g", "s").await;
     plain_client(&endpoint)
         .put_log_events()
         .log_group_name("g")

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::faults_support::*;
+use crate::support::*;
 use mock_server::StateConfig;
 use mock_server::{Config, MockServer, TokenMode};
 use mock_server::{ThrottleConfig, ThrottlePreset};
@@ -71,15 +71,15 @@ async fn a_clean_shutdown_saves_and_a_restart_serves_the_same_events_and_tokens(
     let dir = TempDir::new("restart");
     let path = dir.file();
     // A long interval: only the shutdown save can have written the file.
-    let first = start(config(&path, 3_600_000)).await;
-    create_stream(&first.endpoint(), "g", "s").await;
+    let first = start_server(config(&path, 3_600_000)).await;
+    create_stream_at(&first.endpoint(), "g", "s").await;
     let token = put(&first, None, "one").await;
     let token = put(&first, token, "two").await;
     let before = stored_messages(first.local_addr(), "g", "s").await;
     first.shutdown().await.expect("clean shutdown");
     assert!(path.exists(), "saved on shutdown");
 
-    let second = start(config(&path, 3_600_000)).await;
+    let second = start_server(config(&path, 3_600_000)).await;
     assert_eq!(stored_messages(second.local_addr(), "g", "s").await, before);
     // The sequence token handed out before the restart is still the expected one.
     put(&second, token, "three").await;
@@ -132,8 +132,8 @@ async fn a_corrupt_file_is_refused_with_a_clear_message_and_left_untouched() {
 async fn the_store_is_saved_periodically_while_running() {
     let dir = TempDir::new("periodic");
     let path = dir.file();
-    let server = start(config(&path, 20)).await;
-    create_stream(&server.endpoint(), "g", "s").await;
+    let server = start_server(config(&path, 20)).await;
+    create_stream_at(&server.endpoint(), "g", "s").await;
     put(&server, None, "periodic").await;
     // Bounded wait (5 s) for a periodic save that includes the event.
     let mut saved = String::new();
@@ -147,7 +147,7 @@ async fn the_store_is_saved_periodically_while_running() {
     assert!(saved.contains("periodic"), "not saved: {saved}");
     // Dropped, not shut down: the periodically saved file alone restores the event.
     drop(server);
-    let restored = start(config(&path, 3_600_000)).await;
+    let restored = start_server(config(&path, 3_600_000)).await;
     assert_eq!(
         stored_messages(restored.local_addr(), "g", "s").await,
         ["periodic"]
@@ -158,7 +158,7 @@ async fn the_store_is_saved_periodically_while_running() {
 async fn a_missing_file_is_a_first_run() {
     let dir = TempDir::new("first");
     let path = dir.file();
-    let server = start(config(&path, 3_600_000)).await;
+    let server = start_server(config(&path, 3_600_000)).await;
     let groups = plain_client(&server.endpoint())
         .describe_log_groups()
         .send()
@@ -182,12 +182,12 @@ async fn restored_events_count_against_max_stored_bytes() {
         c.limits.max_stored_bytes = Some(10);
         c
     };
-    let first = start(with_cap()).await;
-    create_stream(&first.endpoint(), "g", "s").await;
+    let first = start_server(with_cap()).await;
+    create_stream_at(&first.endpoint(), "g", "s").await;
     let token = put(&first, None, "12345678").await;
     first.shutdown().await.expect("clean shutdown");
 
-    let second = start(with_cap()).await;
+    let second = start_server(with_cap()).await;
     let err = plain_client(&second.endpoint())
         .put_log_events()
         .log_group_name("g")

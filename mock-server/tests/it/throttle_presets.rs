@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::faults_support::*;
+use crate::support::*;
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use futures_join::join_all;
 use mock_server::{Config, MockServer, TokenMode};
@@ -108,7 +108,7 @@ async fn start_with_hook(
         .start()
         .await
         .expect("server starts");
-    create_stream(&server.endpoint(), "g", "s").await;
+    create_stream_at(&server.endpoint(), "g", "s").await;
     (server, hook)
 }
 
@@ -204,7 +204,7 @@ async fn put_account_quota_is_one_seconds_worth(preset: ThrottlePreset, rate: us
     let client = plain_client(&endpoint);
     // All but the last few tokens are taken by puts to another stream (the quota is the
     // account's); the puts under test then meet the edge exactly.
-    create_stream(&endpoint, "g", "drain").await;
+    create_stream_at(&endpoint, "g", "drain").await;
     let over_the_wire = 3;
     let drained = rate - over_the_wire;
     assert_eq!(
@@ -335,7 +335,7 @@ async fn legacy_preset_admits_5_puts_per_second_per_stream_in_strict_mode_and_na
     let (server, hook) =
         start_with_hook(ThrottlePreset::Legacy, TokenMode::Strict, "PutLogEvents").await;
     let endpoint = server.endpoint();
-    create_stream(&endpoint, "g", "busy").await;
+    create_stream_at(&endpoint, "g", "busy").await;
     let client = plain_client(&endpoint);
 
     // The stream's 5 go through and the sixth is refused.
@@ -393,9 +393,9 @@ async fn aws_preset_has_no_per_stream_quota_even_with_strict_tokens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn off_preset_never_throttles() {
-    let server = start(config(ThrottlePreset::Off, TokenMode::Current)).await;
+    let server = start_server(config(ThrottlePreset::Off, TokenMode::Current)).await;
     let endpoint = server.endpoint();
-    create_stream(&endpoint, "g", "s").await;
+    create_stream_at(&endpoint, "g", "s").await;
     assert_eq!(describe_burst(&plain_client(&endpoint), 100).await, 0);
     let s = stats(server.local_addr()).await;
     assert_eq!(s["operations"]["DescribeLogStreams"]["throttled"], 0);
@@ -408,9 +408,9 @@ async fn config_file_overrides_single_rates() {
         "[throttle]\npreset = \"off\"\n[throttle.per_account]\nGetLogEvents = 0.1\n",
     )
     .expect("valid TOML");
-    let server = start(config).await;
+    let server = start_server(config).await;
     let endpoint = server.endpoint();
-    create_stream(&endpoint, "g", "s").await;
+    create_stream_at(&endpoint, "g", "s").await;
     let client = plain_client(&endpoint);
     let get = || {
         client
@@ -469,7 +469,7 @@ async fn a_json_config_file_sets_quotas_and_the_fault_plan() {
     .unwrap();
     let config = Config::from_file(&path).expect("valid JSON config");
     let _ = std::fs::remove_dir_all(&dir);
-    let server = start(config).await;
+    let server = start_server(config).await;
     let addr = server.local_addr();
     let plan = http(addr, "GET", "/_mock/faults", "").await.json();
     assert_eq!(plan["seed"], 3);

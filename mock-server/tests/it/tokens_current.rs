@@ -1,7 +1,7 @@
 //! Current (2023+) token semantics through the real SDK: tokens are ignored, never an error, but
 //! still returned.
 
-use crate::common::{create_stream, event, messages, start, NOW};
+use crate::support::{create_stream, event, messages, start, NOW};
 use mock_server::TokenMode;
 
 #[tokio::test]

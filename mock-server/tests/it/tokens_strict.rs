@@ -1,12 +1,12 @@
 //! Strict (legacy, pre-2023) sequence tokens through the real SDK: parsed errors and their
 //! `expected_sequence_token()`.
 
-use crate::common::{create_stream, event, messages, start, NOW};
+use crate::support::{create_stream, event, messages, start, NOW};
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use mock_server::TokenMode;
 
 async fn put(
-    h: &crate::common::Harness,
+    h: &crate::support::Harness,
     token: Option<&str>,
     msgs: &[&str],
 ) -> Result<String, PutLogEventsError> {

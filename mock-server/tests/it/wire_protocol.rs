@@ -1,7 +1,7 @@
 //! The awsJson1_1 envelope on raw HTTP: headers, error bodies, unknown operations, malformed
 //! bodies, the body cap.
 
-use crate::common::{api_call, raw_http, start, start_with};
+use crate::support::{api_call, raw_http, start, start_with};
 use mock_server::{Config, TokenMode};
 
 #[tokio::test]

@@ -4,23 +4,20 @@
 //! virtual instant) comes from here, in the order the simulation makes them, so a seed and a
 //! scenario replay exactly.
 
-/// A small, seeded, deterministic generator (SplitMix64).
+/// A small, seeded, deterministic generator: token-core's SplitMix64, so that the simulation and
+/// the writer it drives share one implementation.
 #[derive(Debug, Clone)]
-pub struct SimRng(u64);
+pub struct SimRng(token_core::SplitMix64);
 
 impl SimRng {
     /// A generator whose whole stream is fixed by `seed`.
     pub fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(token_core::SplitMix64::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// A number uniformly drawn from `lo..=hi` (`lo` when the range is empty).

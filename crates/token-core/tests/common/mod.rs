@@ -166,19 +166,15 @@ impl Ledger {
 // A tiny seeded generator for the fake service's faults (independent of the writer's).
 
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(token_core::SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0xA076_1D64_78BD_642F)
+        Rng(token_core::SplitMix64::new(seed ^ 0xA076_1D64_78BD_642F))
     }
 
     pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// True with probability `percent`/100.

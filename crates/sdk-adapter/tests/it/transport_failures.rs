@@ -3,14 +3,12 @@
 //! tokio's paused clock; the real sockets over loopback run on the real clock, since a paused
 //! clock would auto-advance to their timeouts while the kernel still has the answer on its way.
 
-mod common;
-
+use crate::support::{failing_transport, loopback_client};
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_types::retry::{ErrorKind, RetryConfig};
 use aws_smithy_types::timeout::TimeoutConfig;
-use common::{failing_transport, loopback_client};
 use sdk_adapter::mapping;
 use std::io;
 use std::time::Duration;

@@ -1,11 +1,9 @@
 //! The tracing layer ships the application's events and never the shipper's own activity, even
 //! with every level enabled (the SDK and hyper log plenty while sending).
 
-mod common;
-
+use crate::support::ok_put;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use common::wire;
 use sdk_adapter::{AutoCreate, Shipper, ShipperLayer, TokenMode, WriterConfig};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -15,12 +13,12 @@ use tracing_subscriber::layer::SubscriberExt;
 async fn application_events_are_shipped_and_the_shippers_own_are_not() {
     // Only the expected line is answered with success; anything else would get the mock's dummy
     // 418 and never count as delivered.
-    let expected = "INFO tracing_layer: hello from the app user=7";
+    let expected = format!("INFO {}: hello from the app user=7", module_path!());
     let rule = mock!(Client::put_log_events)
         .match_requests(move |r| {
             r.log_events().len() == 1 && r.log_events()[0].message() == expected
         })
-        .then_http_response(|| wire(200, r#"{"nextSequenceToken":"1"}"#));
+        .then_http_response(ok_put);
     let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &[&rule]);
     let shipper = Shipper::builder(client, "g")
         .stream("app")

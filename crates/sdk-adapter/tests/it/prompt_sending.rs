@@ -3,11 +3,9 @@
 //! without a flush or shutdown to force it: a full batch at once, a lingering event when its
 //! linger ends, and a due batch after the answer to the request in flight.
 
-mod common;
-
+use crate::support::{now_ms, ok_put};
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use common::{now_ms, wire};
 use sdk_adapter::{AutoCreate, Event, Shipper, TokenMode, WriterConfig};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -26,10 +24,6 @@ fn config(batch: usize, linger_ms: i64) -> WriterConfig {
     };
     config.limits.max_batch_events = batch;
     config
-}
-
-fn ok_put() -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
-    wire(200, r#"{"nextSequenceToken":"1"}"#)
 }
 
 /// Lets the shipper's tasks run for `ms` of virtual time.

@@ -7,9 +7,7 @@
 //! Read-back uses the mock's oracle (`GET /_mock/events`), which is not throttled and returns
 //! every stored event in storage order; one test reads back with GetLogEvents as a client would.
 
-mod common;
-
-use common::{loopback_client, now_ms};
+use crate::support::{loopback_client, now_ms};
 use mock_server::{Config, MockServer};
 use mock_server::{Fault, FaultRule, FaultsConfig};
 use mock_server::{ThrottleConfig, ThrottlePreset};

@@ -2,11 +2,9 @@
 //! hung requests become unknown outcomes, streams progress independently, full buffers, shutdown
 //! accounting and fatal errors.
 
-mod common;
-
+use crate::support::{error_body, failing_transport, now_ms, ok_put, scripted, wire};
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use common::{error_body, failing_transport, now_ms, scripted, wire};
 use sdk_adapter::{
     AutoCreate, BufferConfig, DeliveryReport, Error, Event, OverflowPolicy, Shipper, TokenMode,
     WriterConfig,
@@ -24,10 +22,6 @@ fn config(token_mode: TokenMode) -> WriterConfig {
         },
         ..WriterConfig::new("g", "s")
     }
-}
-
-fn ok_put() -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
-    wire(200, r#"{"nextSequenceToken":"1"}"#)
 }
 
 fn assert_accounts_for_everything(report: &DeliveryReport) {

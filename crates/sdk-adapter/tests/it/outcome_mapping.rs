@@ -9,8 +9,7 @@
 //! `transport_failures.rs`, whose real-socket tests stay on the real clock because a paused clock
 //! would fire their timeouts before the kernel delivers anything.
 
-mod common;
-
+use crate::support::{error_body, scripted, wire};
 use aws_sdk_cloudwatchlogs::error::ErrorMetadata;
 use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
 use aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError;
@@ -24,7 +23,6 @@ use aws_sdk_cloudwatchlogs::types::error::{
 use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::mock;
-use common::{error_body, scripted, wire};
 use sdk_adapter::mapping;
 use token_core::{Missing, Outcome, RejectedInfo};
 

@@ -1,5 +1,5 @@
-//! Helpers shared by the test files: scripted SDK clients and raw wire responses.
-#![allow(dead_code)] // each test file uses a different subset
+//! Helpers shared by the behaviour modules: scripted SDK clients, raw wire responses, failing
+//! transports and a client for a real endpoint over loopback.
 
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_mocks::{mock_client, Rule, RuleMode};
@@ -35,6 +35,11 @@ pub fn wire(status: u16, body: &str) -> HttpResponse {
         .headers_mut()
         .insert("x-amzn-requestid", "00000000-0000-0000-0000-000000000000");
     response
+}
+
+/// A successful PutLogEvents answer.
+pub fn ok_put() -> HttpResponse {
+    wire(200, r#"{"nextSequenceToken":"1"}"#)
 }
 
 /// An AWS error body: `{"__type":"<code>","message":"<message>"}`.
