@@ -1,7 +1,38 @@
 //! Starting and stopping the server, and the core admin endpoints.
 
-use crate::common::{api_call, raw_http, start};
+use crate::support::{api_call, raw_http, start};
 use mock_server::{Config, MockServer, TokenMode};
+use std::net::SocketAddr;
+
+/// Gives the server at `addr` a log group no other server has, to recognise it by later.
+async fn mark(addr: SocketAddr, marker: &str) {
+    let answer = api_call(
+        addr,
+        "CreateLogGroup",
+        &format!(r#"{{"logGroupName":"{marker}"}}"#),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+/// Whether the server marked with `marker` still answers at `addr`. Other tests of this binary
+/// start servers concurrently, so a freed port may already belong to one of them: a connection
+/// that succeeds proves nothing, a group only this server had does.
+async fn still_answers(addr: SocketAddr, marker: &str) -> bool {
+    if tokio::net::TcpStream::connect(addr).await.is_err() {
+        return false;
+    }
+    let target = "Logs_20140328.DescribeLogGroups";
+    let body = format!(r#"{{"logGroupNamePrefix":"{marker}"}}"#);
+    let headers = [
+        ("X-Amz-Target", target),
+        ("Content-Type", "application/x-amz-json-1.1"),
+    ];
+    match raw_http(addr, "POST", "/", &headers, body.as_bytes()).await {
+        Some(answer) => answer.body.contains(marker),
+        None => false,
+    }
+}
 
 #[tokio::test]
 async fn binds_loopback_on_a_free_port_and_stops_on_shutdown() {
@@ -19,26 +50,31 @@ async fn binds_loopback_on_a_free_port_and_stops_on_shutdown() {
         .unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), serde_json::json!({"status": "ok"}));
+    mark(addr, "lifecycle-shutdown").await;
+    assert!(still_answers(addr, "lifecycle-shutdown").await);
     server.shutdown().await.unwrap();
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    assert!(!still_answers(addr, "lifecycle-shutdown").await);
 }
 
 #[tokio::test]
 async fn stops_on_drop() {
     let server = MockServer::start(Config::default()).await.unwrap();
     let addr = server.local_addr();
+    mark(addr, "lifecycle-drop").await;
+    assert!(still_answers(addr, "lifecycle-drop").await);
     drop(server);
-    // The listener goes away with the aborted task; give the runtime a few turns to run the abort.
-    let mut refused = false;
+    // The listener goes away with the aborted task; give the runtime a few turns to run the abort
+    // (bounded: 100 checks, 5 ms apart).
+    let mut gone = false;
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(addr).await.is_err() {
-            refused = true;
+        if !still_answers(addr, "lifecycle-drop").await {
+            gone = true;
             break;
         }
         tokio::task::yield_now().await;
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    assert!(refused);
+    assert!(gone);
 }
 
 #[tokio::test]

@@ -93,7 +93,30 @@ mod tests {
 
     #[test]
     fn reads_this_process() {
-        assert!(cpu_times(None).expect("own stat").total_s() >= 0.0);
+        // The reading must follow the CPU this thread burns: spin until the user time read back
+        // advances past the 10 ms tick (bounded by 10 s of wall time, which a reading stuck on the
+        // wrong fields never passes).
+        let before = cpu_times(Some(std::process::id())).expect("own stat by pid");
+        let started = std::time::Instant::now();
+        let mut spins = 0u64;
+        let after = loop {
+            for _ in 0..100_000 {
+                spins = std::hint::black_box(spins.wrapping_add(1));
+            }
+            let now = cpu_times(None).expect("own stat");
+            if now.user_s > before.user_s || started.elapsed().as_secs() >= 10 {
+                break now;
+            }
+        };
+        let spent = after.since(&before);
+        assert!(
+            spent.user_s > 0.0,
+            "no user time seen after busy work: {spent:?}"
+        );
+        assert!(
+            spent.system_s >= 0.0,
+            "system time went backwards: {spent:?}"
+        );
         assert!(rss_bytes(std::process::id()).expect("own status") > 0);
     }
 
