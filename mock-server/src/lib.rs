@@ -27,8 +27,8 @@
 //! | `persistence/` | the state file: atomic snapshots, load at start |
 //! | `chaos/` | what a test injects and observes: quotas, faults, background writers, stats |
 //! | `pipeline.rs` | the hook seam between transport and decision: [`Before`] and [`After`] |
-//! | `service/` | `decide(state, request, now)`: the store, tokens, patterns, one module per family |
-//! | `protocol/` | bytes to typed requests and answers, validation against the catalogue; no state |
+//! | `service/` | input validation from the catalogue, then `decide(state, request, now)` per family |
+//! | `protocol/` | bytes to typed requests and answers; no state |
 //! | `catalogue/` | the [`Operation`] enum and every input shape, generated from the service model |
 //! | `config/`, `clock.rs`, `error.rs` | the ground: plain configuration data, the clocks, the error |
 //!

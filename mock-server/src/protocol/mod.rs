@@ -16,7 +16,6 @@ pub(crate) mod names;
 pub(crate) mod put_input;
 pub(crate) mod put_json;
 pub(crate) mod tokens;
-pub(crate) mod validate;
 
 pub use envelope::{ApiRequest, ApiResponse};
 pub use errors::ApiError;

@@ -1,7 +1,7 @@
 //! PutLogEvents' input as typed, borrowed values: what [`crate::service`] validates and stores.
 //!
 //! It is read one of two ways, which must agree: straight from the JSON text by
-//! [`crate::put_json`] (the fast path, for the bodies SDKs send), or from the general
+//! [`crate::protocol::put_json`] (the fast path, for the bodies SDKs send), or from the general
 //! `serde_json::Value` body by [`PutInput::from_members`], which also produces AWS's
 //! `SerializationException`s for members of the wrong type. Messages are borrowed either way, so a
 //! message is copied once, into the store.

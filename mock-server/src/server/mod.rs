@@ -1,8 +1,9 @@
-//! The HTTP side: a hyper 1 server that turns HTTP requests into [`ApiRequest`]s, runs them
-//! through the [`Pipeline`] and writes the answers back.
+//! The HTTP side and the composition root: a hyper 1 server that turns HTTP requests into
+//! [`ApiRequest`]s, runs them through the [`Pipeline`] and writes the answers back, and
+//! [`MockServerBuilder::start`], which wires the layers below into one running server.
 //!
 //! Routing, in order:
-//! 1. paths under `/_mock/` go to the admin API ([`crate::admin_core`]);
+//! 1. paths under `/_mock/` go to the admin API ([`crate::admin`]);
 //! 2. everything else is a CloudWatch Logs request: the body is read up to
 //!    [`crate::config::Limits::max_body_bytes`] (a larger `Content-Length` is refused before
 //!    reading, a body that grows past it while streaming is refused when it does), then the
@@ -12,6 +13,52 @@
 //! [`MockServer`] owns the listener task: it binds at start, exposes [`MockServer::endpoint`], and
 //! stops on [`MockServer::shutdown`] (graceful: open connections finish their current request) or
 //! on drop (immediate).
+//!
+//! # One PutLogEvents request, from the socket to the store and back
+//!
+//! Down, each layer once and in the order of the crate's layer table (calls into the ground,
+//! `config/` and `clock.rs`, are reads of plain data):
+//!
+//! 1. **server** — [`accept_loop`] takes a connection slot (`limits.max_connections`) and accepts;
+//!    `serve_connection` runs hyper's HTTP/1.1 on it; [`route`] sees a path outside `/_mock/`,
+//!    copies `X-Amz-Target` and `Authorization`, and `read_body` reads the body under its cap.
+//! 2. **protocol** — [`ApiRequest::new`] (`protocol/envelope.rs`) strips `Logs_20140328.`, names
+//!    the operation once through the catalogue (`Operation::from_name`, a lookup in the generated
+//!    table, not a visit of its own), reads the SigV4 credential scope (region, access key), and
+//!    for PutLogEvents hands the text to the fast path (`protocol/put_json.rs`), which reads the
+//!    members without building a `serde_json::Value` tree. Control returns to `route`, which holds
+//!    a typed request and no longer looks at bytes.
+//! 3. **pipeline** — [`Pipeline::handle`] reads the wall clock once and offers the request to each
+//!    [`Hook`] in order (`Hook::before_decision`).
+//! 4. **chaos** — `Controls::before_decision` (`chaos/controls.rs`): the fault plan draws
+//!    (`FaultInjector::decide`, seeded), then the quotas (`Throttler::check`, on the monotonic
+//!    clock). It answers in the pipeline's own [`Before`](crate::pipeline::Before): go on, delay, answer now (a throttle or
+//!    an injected error, which skips steps 5–6) or close; an [`After`](crate::pipeline::After) for the answer (lose it,
+//!    delay it) is kept under the request id for step 6.
+//! 5. **service** — [`State::decision`] (`service/mod.rs`) takes the typed input
+//!    (`ApiRequest::put_input`) to `put::put_log_events`, which validates it against the
+//!    catalogue's input shape (`service/validate.rs`), then checks the batch rules the model cannot
+//!    express (event and batch sizes, chronological order), finds the group and stream
+//!    (`service/store.rs`), sets aside too-old, too-new and expired events and checks the 24-hour
+//!    span of the rest, locks the stream, checks the token in strict mode, reserves the stored
+//!    bytes, appends (`StreamState::append`) and builds the answer. It returns a
+//!    [`Decision`](crate::service::Decision): the answer, and what it stored (`Stored`: events,
+//!    bytes).
+//!
+//! Back up, each layer once:
+//!
+//! 6. **chaos** — `Controls::after_decision` counts the put from `Decision::stored` (never by
+//!    re-reading the answer) and token conflicts from its error type, and returns the `After`
+//!    kept in step 4 (deliver, delay, or drop: committed but unanswered).
+//! 7. **pipeline** — `Pipeline::answer` tells every hook (`Hook::answered`, where chaos counts the
+//!    request under its `Operation` for `/_mock/stats`) and returns [`Outcome::Answer`].
+//! 8. **server** — `route` turns the [`ApiResponse`] (already encoded by the service or by
+//!    `ApiError::into_response`) into an HTTP answer with `to_http` (`Content-Type`,
+//!    `x-amzn-RequestId`, `X-Amzn-ErrorType`, extra headers such as `x-amz-retry-after`), and
+//!    hyper writes it.
+//!
+//! Requests that never reach the pipeline (a body past the cap, a method other than POST) are
+//! answered through `Pipeline::answer` directly (step 7), so hooks and stats see them too.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -13,6 +13,7 @@ mod retention;
 pub(crate) mod store;
 mod streams;
 mod tags;
+mod validate;
 
 use serde_json::Value;
 
@@ -22,7 +23,7 @@ use crate::protocol::envelope::{ApiRequest, ApiResponse};
 use crate::protocol::errors::ApiError;
 use crate::protocol::members::{Members, Violations};
 use crate::protocol::names::{self, Arns};
-use crate::protocol::validate;
+
 use store::{LogGroup, Store};
 
 use std::sync::Arc;
@@ -232,9 +233,9 @@ pub(crate) fn put_opt<T: Into<Value>>(
 
 #[cfg(test)]
 mod tests {
+    use super::validate::rust_pattern;
     use super::*;
     use crate::catalogue::shape::{Kind, Member};
-    use crate::protocol::validate::rust_pattern;
     use serde_json::{json, Map};
 
     fn call(state: &State, operation: Operation, body: Value) -> ApiResponse {

@@ -9,13 +9,13 @@
 
 use serde_json::{Map, Value};
 
+use super::validate;
 use super::{State, Stored};
 use crate::config::TokenMode;
 use crate::protocol::errors::ApiError;
 use crate::protocol::members::Violations;
 use crate::protocol::put_input::{EventInput, PutInput};
 use crate::protocol::tokens;
-use crate::protocol::validate;
 use crate::service::store::{AcceptedBatch, StoredEvent};
 
 /// Bytes AWS adds to every event's message when sizing a batch.

@@ -1,7 +1,7 @@
 //! Validation of a request's body against its operation's input shape in the catalogue: the one
 //! place where the model's constraints are checked, before the decision.
 //!
-//! Two kinds of failure, answered differently by AWS (see [`super::members`]):
+//! Two kinds of failure, answered differently by AWS (see [`crate::protocol::members`]):
 //! - a member of the wrong JSON type cannot be bound to the input shape: a `SerializationException`
 //!   at once, for the first such member in model order;
 //! - a value that binds but breaks a constraint (required, length, pattern, enum, range, list or map
@@ -25,12 +25,12 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::errors::ApiError;
-use super::members::{mismatch, mismatch_number, quote, Violations};
-use super::put_input::{EventInput, PutInput};
 use crate::catalogue::model::SHAPES;
 use crate::catalogue::shape::{Kind, Member, Shape, ShapeId};
 use crate::catalogue::Operation;
+use crate::protocol::errors::ApiError;
+use crate::protocol::members::{mismatch, mismatch_number, quote, Violations};
+use crate::protocol::put_input::{EventInput, PutInput};
 
 /// Members whose value AWS does not echo in a violation (it shows `[...]` instead).
 const NOT_ECHOED: &[&str] = &["logGroupIdentifiers"];
