@@ -1,8 +1,7 @@
 //! ResourceNotFound: create the group and/or stream when allowed (AlreadyExists is success), then
 //! replay the batch; otherwise report it dropped.
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::*;
 
 fn kinds(d: &Drained) -> Vec<&'static str> {

@@ -3,8 +3,7 @@
 //!
 //! Case count: `PROPTEST_CASES` (default 48 per property, to keep `cargo test` fast).
 
-mod common;
-use common::*;
+use crate::support::*;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use std::collections::BTreeMap;

@@ -1,7 +1,6 @@
 //! Events AWS would reject are reported rejected locally, with the reason, and never sent.
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::*;
 
 fn rejected_locally(d: &Drained) -> Vec<(Vec<EventId>, RejectReason)> {

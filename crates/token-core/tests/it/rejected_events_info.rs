@@ -1,7 +1,6 @@
 //! `rejectedLogEventsInfo` mapped with AWS's exact index semantics into per-event reports.
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::*;
 
 /// Sends events "e0".."e5" as one batch, answers with `info`, returns the reports.

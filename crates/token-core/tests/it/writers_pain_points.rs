@@ -1,8 +1,7 @@
 //! The pain points users report with existing CloudWatch Logs writers (WRITERS.md §2), one test
 //! each, numbered as there.
 
-mod common;
-use common::*;
+use crate::support::*;
 use std::collections::BTreeSet;
 use token_core::limits::EVENT_OVERHEAD_BYTES;
 use token_core::*;

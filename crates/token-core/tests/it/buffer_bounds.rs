@@ -1,7 +1,6 @@
 //! Buffer caps and overflow policies: every drop counted and reported, an optional marker.
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::*;
 
 fn capped(overflow: OverflowPolicy, max_events: usize) -> StreamWriter {

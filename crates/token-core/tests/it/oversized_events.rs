@@ -1,7 +1,6 @@
 //! Events over the per-event limit: split at UTF-8 boundaries, truncate, or drop, each reported.
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::limits::EVENT_OVERHEAD_BYTES;
 use token_core::*;
 

@@ -1,7 +1,6 @@
 //! Batching under every PutLogEvents limit, at AWS's exact boundaries, and the send triggers.
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::limits::{DAY_MS, EVENT_OVERHEAD_BYTES};
 use token_core::*;
 
@@ -232,7 +231,7 @@ fn ties_keep_push_order_in_a_large_shuffled_batch() {
 
 /// Inputs that only move time on (a push refused by a full buffer, a push rejected as too old)
 /// do not send; the batch whose linger they let expire must still be due by a deadline, or a
-/// driver that waits for `poll_timeout` waits for ever (found by tests/tests/adapter_vs_mock.rs).
+/// driver that waits for `poll_timeout` waits for ever (found by tests/tests/it/adapter_vs_mock.rs).
 #[test]
 fn a_linger_that_expires_during_a_push_that_sends_nothing_is_still_a_deadline() {
     for refused_by_full_buffer in [true, false] {

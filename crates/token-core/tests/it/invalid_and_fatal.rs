@@ -1,8 +1,7 @@
 //! InvalidParameter bisects a batch down to the bad events; fatal errors stop sending without
 //! losing anything.
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::*;
 
 #[test]

@@ -2,8 +2,7 @@
 //! jumping back and forth), the writer never panics, never breaks its in-flight limit, and every
 //! event still ends exactly once once the service behaves.
 
-mod common;
-use common::*;
+use crate::support::*;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use std::collections::VecDeque;

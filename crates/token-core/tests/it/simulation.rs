@@ -1,8 +1,7 @@
 //! Whole scenarios on the deterministic simulator: a virtual clock that jumps to the next deadline
 //! or answer, a scripted strict or current fake service, and seeded fault presets.
 
-mod common;
-use common::*;
+use crate::support::*;
 use std::collections::BTreeSet;
 use token_core::*;
 

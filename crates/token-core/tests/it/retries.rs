@@ -1,8 +1,7 @@
 //! Throttles, server errors, lost answers and failures before sending: capped exponential backoff
 //! with full seeded jitter, and a retry budget so a failing service is not hammered.
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::*;
 
 fn one_put(w: &mut StreamWriter) -> Request {

@@ -15,8 +15,6 @@
 //! The deterministic tests below pin the token rules writers depend on most, each also run
 //! through the lockstep so the model agrees with them.
 
-mod model;
-
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
@@ -26,11 +24,11 @@ use proptest::test_runner::{
 };
 use serde_json::Value;
 
-use model::answer::{Answer, Tok};
-use model::gen::steps;
-use model::lockstep::{Exchange, Lockstep, START_MS};
-use model::request::{InputEvent, Request, SentToken};
-use model::service::Tokens;
+use crate::model::answer::{Answer, Tok};
+use crate::model::gen::steps;
+use crate::model::lockstep::{Exchange, Lockstep, START_MS};
+use crate::model::request::{InputEvent, Request, SentToken};
+use crate::model::service::Tokens;
 
 /// Cases per token mode when `CWLOGS_TIER3_CASES` is not set: the whole target took 8–12 s in a
 /// debug build on the shared 2-core development machine (load average near 7); a case costs about

@@ -1,8 +1,7 @@
 //! Sequence tokens: Sequential (one put in flight, no token first, adopt the expected token,
 //! DataAlreadyAccepted = delivered, back off on repeated conflicts) and Concurrent (never a token).
 
-mod common;
-use common::*;
+use crate::support::*;
 use token_core::*;
 
 fn push_and_send(w: &mut StreamWriter, msg: &str, now: UnixMillis) -> Drained {

@@ -12,8 +12,7 @@
 //! [`DEFAULT_CASES`], sized for a debug build on two cores; `just soak` raises it). The named
 //! scenarios below pin the situations the tier exists for.
 
-#[path = "adapter_vs_mock_support/mod.rs"]
-mod support;
+use crate::adapter_vs_mock_support as support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};

@@ -10,16 +10,15 @@
 //!
 //! The named tests below pin scenarios that must always hold.
 
-mod sim;
-
-use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence};
-use sim::faults::{FaultKind, FaultPlan, FaultRule};
-use sim::record::{Fate, Owner};
-use sim::scenario::{
+use crate::sim;
+use crate::sim::faults::{FaultKind, FaultPlan, FaultRule};
+use crate::sim::record::{Fate, Owner};
+use crate::sim::scenario::{
     Background, EventSpec, Existing, GroupSpec, MockTokens, Mode, Network, RetrySpec, Scenario,
     SimLimits, Size, StreamSpec, Text, When, WriterSpec,
 };
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence};
 use token_core::{DropReason, OversizePolicy};
 
 /// Cases when `CWLOGS_TIER1_CASES` is not set: about 10–20 s in a debug build on two cores.
