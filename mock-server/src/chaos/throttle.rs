@@ -502,10 +502,12 @@ mod tests {
         assert_eq!(rates.per_account["DescribeLogStreams"], 5.0);
         assert_eq!(rates.put_log_events_per_stream, Some(2.0));
         config.validate().unwrap();
+        // No quotas unless asked for: the default is deterministic (issue 19).
         assert_eq!(
             ThrottleConfig::default().rates(),
-            ThrottleRates::preset(ThrottlePreset::Aws)
+            ThrottleRates::preset(ThrottlePreset::Off)
         );
+        assert!(ThrottleConfig::default().rates().per_account.is_empty());
         let err = toml::from_str::<ThrottleConfig>("preset = \"fast\"").unwrap_err();
         assert!(err.to_string().contains("fast"), "{err}");
     }

@@ -18,11 +18,13 @@ pub(crate) const RATE_EXCEEDED: &str = "Rate exceeded";
 #[serde(rename_all = "lowercase")]
 pub enum ThrottlePreset {
     /// Today's quotas (DescribeLogStreams 25/s, PutLogEvents 5,000/s per account, no per-stream quota).
-    #[default]
     Aws,
     /// The pre-2023 quotas (PutLogEvents 5/s per stream and 1,500/s per account, DescribeLogStreams 5/s).
     Legacy,
-    /// No throttling at all.
+    /// No throttling at all: the default, because a test suite must not pass on a fast machine and
+    /// fail on a slow one (a client paging FilterLogEvents faster than 5 calls a second would).
+    /// Quotas are opt-in.
+    #[default]
     Off,
 }
 
@@ -134,7 +136,7 @@ impl ThrottleRates {
 ///
 /// ```toml
 /// [throttle]
-/// preset = "legacy"                # aws (default), legacy or off
+/// preset = "legacy"                # aws, legacy or off (default)
 /// put_log_events_per_stream = 2.0  # strict token mode only
 /// [throttle.per_account]
 /// PutLogEvents = 100.0

@@ -17,10 +17,18 @@ impl Drop for Running {
 }
 
 fn spawn(args: &[&str]) -> Running {
+    spawn_with(args, &[], Stdio::null())
+}
+
+/// Starts the binary with `args`, extra environment variables and `stderr`, and reads the first
+/// line of its stdout.
+fn spawn_with(args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cwlogs-mock"))
         .args(args)
+        .envs(env.iter().copied())
+        .env_remove("NO_COLOR")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("binary starts");
     let stdout = child.stdout.take().expect("stdout");
@@ -81,6 +89,26 @@ async fn prints_the_endpoint_serves_and_stops_on_sigterm() {
         "arn:aws:logs:ca-central-1:123456789012:log-group:g"
     );
 
+    terminate(&mut run);
+}
+
+/// Sends a request of `operation` with `body`; returns the status.
+async fn call(addr: std::net::SocketAddr, operation: &str, body: &str) -> u16 {
+    let target = format!("Logs_20140328.{operation}");
+    crate::support::raw_http(
+        addr,
+        "POST",
+        "/",
+        &[("X-Amz-Target", target.as_str())],
+        body.as_bytes(),
+    )
+    .await
+    .expect("an answer")
+    .status
+}
+
+/// Sends SIGTERM and waits for a clean exit.
+fn terminate(run: &mut Running) {
     let pid = run.child.id().to_string();
     let status = Command::new("kill")
         .args(["-TERM", &pid])
@@ -89,6 +117,54 @@ async fn prints_the_endpoint_serves_and_stops_on_sigterm() {
     assert!(status.success());
     let exit = run.child.wait().expect("exits");
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+}
+
+#[tokio::test]
+async fn with_no_flags_nothing_is_throttled() {
+    // The `aws` preset gives DescribeLogGroups and FilterLogEvents a bucket of 5 a second: 40 calls
+    // back to back would see ThrottlingException under it, and must all pass by default.
+    let run = spawn(&["--port", "0"]);
+    let addr = endpoint_addr(&run.first_line);
+    assert_eq!(
+        call(addr, "CreateLogGroup", r#"{"logGroupName":"g"}"#).await,
+        200
+    );
+    for _ in 0..40 {
+        assert_eq!(call(addr, "DescribeLogGroups", "{}").await, 200);
+        assert_eq!(
+            call(addr, "FilterLogEvents", r#"{"logGroupName":"g"}"#).await,
+            200
+        );
+    }
+    let throttle = crate::support::raw_http(addr, "GET", "/_mock/throttle", &[], b"")
+        .await
+        .expect("an answer");
+    assert_eq!(throttle.json()["per_account"], serde_json::json!({}));
+    let faults = crate::support::raw_http(addr, "GET", "/_mock/faults", &[], b"")
+        .await
+        .expect("an answer");
+    assert_eq!(
+        faults.json()["rules"],
+        serde_json::json!([]),
+        "{}",
+        faults.body
+    );
+}
+
+#[tokio::test]
+async fn text_logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let mut run = spawn_with(&["--port", "0"], &[("RUST_LOG", "debug")], Stdio::piped());
+    let addr = endpoint_addr(&run.first_line);
+    assert_eq!(call(addr, "DescribeLogGroups", "{}").await, 200);
+    let mut stderr = run.child.stderr.take().expect("stderr");
+    terminate(&mut run);
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut logs).expect("stderr is UTF-8");
+    assert!(logs.contains("answered"), "the request was logged: {logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "no escape codes in piped logs: {logs:?}"
+    );
 }
 
 #[tokio::test]
