@@ -1,6 +1,8 @@
 //! The pieces of `cwlogs-ship` worth testing apart from the binary: how a line becomes an event,
 //! and the report it prints.
 
+mod rfc3339;
+
 use crate::report::{DeliveryReport, Tally};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -16,8 +18,14 @@ pub enum TimestampMode {
     /// A leading integer of milliseconds since the epoch, followed by one space or tab, which is
     /// removed from the message. Lines without one get the read time.
     PrefixMs,
+    /// A leading RFC 3339 / ISO 8601 timestamp with a UTC offset (`2026-12-04T19:52:55.123Z`,
+    /// `2026-12-04 19:52:55+01:00`), followed by a space, a tab or the end of the line. The message
+    /// is the whole line, timestamp included, as people read it. Lines without one get the read
+    /// time.
+    PrefixRfc3339,
     /// The named top-level field of a JSON object line: milliseconds since the epoch, as a number
-    /// or a string of digits. The message is the whole line. Lines without it get the read time.
+    /// or a string of digits, or an RFC 3339 timestamp string. The message is the whole line.
+    /// Lines without it get the read time.
     JsonField(String),
 }
 
@@ -28,10 +36,12 @@ impl FromStr for TimestampMode {
         match s {
             "now" => Ok(TimestampMode::Now),
             "prefix-ms" => Ok(TimestampMode::PrefixMs),
+            "prefix-rfc3339" => Ok(TimestampMode::PrefixRfc3339),
             _ => match s.strip_prefix("json-field=") {
                 Some(name) if !name.is_empty() => Ok(TimestampMode::JsonField(name.to_owned())),
                 _ => Err(format!(
-                    "unknown timestamp mode {s:?}: expected now, prefix-ms or json-field=NAME"
+                    "unknown timestamp mode {s:?}: expected now, prefix-ms, prefix-rfc3339 or \
+                     json-field=NAME"
                 )),
             },
         }
@@ -43,6 +53,7 @@ impl fmt::Display for TimestampMode {
         match self {
             TimestampMode::Now => f.write_str("now"),
             TimestampMode::PrefixMs => f.write_str("prefix-ms"),
+            TimestampMode::PrefixRfc3339 => f.write_str("prefix-rfc3339"),
             TimestampMode::JsonField(name) => write!(f, "json-field={name}"),
         }
     }
@@ -53,23 +64,24 @@ impl fmt::Display for TimestampMode {
 pub struct ParsedLine {
     /// The event to send.
     pub event: Event,
-    /// True when the mode asked for a timestamp in the line and none was found.
-    pub timestamp_fallback: bool,
+    /// Why the line's timestamp could not be read, when the mode asked for one and the event got
+    /// the read time instead; `None` otherwise.
+    pub timestamp_fallback: Option<String>,
 }
 
 /// Turns one line (without its line ending) into an event; `None` for a line whose message would
 /// be empty, which AWS refuses (the caller counts those as skipped).
 pub fn parse_line(line: &str, mode: &TimestampMode, now: UnixMillis) -> Option<ParsedLine> {
-    let (timestamp, message, fallback) = match mode {
-        TimestampMode::Now => (now, line, false),
-        TimestampMode::PrefixMs => match split_prefix_ms(line) {
-            Some((ts, rest)) => (ts, rest, false),
-            None => (now, line, true),
-        },
-        TimestampMode::JsonField(name) => match json_field_ms(line, name) {
-            Some(ts) => (ts, line, false),
-            None => (now, line, true),
-        },
+    let read = match mode {
+        TimestampMode::Now => Ok((now, line)),
+        TimestampMode::PrefixMs => split_prefix_ms(line)
+            .ok_or_else(|| "no epoch-milliseconds number and separator at the start".to_owned()),
+        TimestampMode::PrefixRfc3339 => prefix_rfc3339(line).map(|at| (at, line)),
+        TimestampMode::JsonField(name) => json_field(line, name).map(|at| (at, line)),
+    };
+    let (timestamp, message, fallback) = match read {
+        Ok((at, message)) => (at, message, None),
+        Err(why) => (now, line, Some(why)),
     };
     if message.is_empty() {
         return None;
@@ -91,17 +103,41 @@ fn split_prefix_ms(line: &str) -> Option<(UnixMillis, &str)> {
     Some((UnixMillis(ms), rest))
 }
 
-fn json_field_ms(line: &str, name: &str) -> Option<UnixMillis> {
-    let value: serde_json::Value = serde_json::from_str(line).ok()?;
-    let field = value.as_object()?.get(name)?;
-    let ms = match field {
+fn prefix_rfc3339(line: &str) -> Result<UnixMillis, String> {
+    let parsed = rfc3339::parse_prefix(line).map_err(str::to_owned)?;
+    match line.as_bytes().get(parsed.len) {
+        None | Some(b' ' | b'\t') => Ok(parsed.at),
+        Some(_) => Err("the timestamp at the start is not followed by a space or tab".to_owned()),
+    }
+}
+
+fn json_field(line: &str, name: &str) -> Result<UnixMillis, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|_| "not a JSON line".to_owned())?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| "not a JSON object".to_owned())?;
+    let field = object
+        .get(name)
+        .ok_or_else(|| format!("no field {name:?}"))?;
+    let unreadable = || format!("field {name:?} is not epoch milliseconds or RFC 3339");
+    match field {
         serde_json::Value::Number(n) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))?,
-        serde_json::Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
-    Some(UnixMillis(ms))
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+            .map(UnixMillis)
+            .ok_or_else(unreadable),
+        serde_json::Value::String(s) => {
+            let text = s.trim();
+            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+                text.parse().map(UnixMillis).map_err(|_| unreadable())
+            } else {
+                rfc3339::parse_whole(text)
+                    .map_err(|why| format!("field {name:?} is not a timestamp: {why}"))
+            }
+        }
+        _ => Err(unreadable()),
+    }
 }
 
 /// The report `cwlogs-ship` prints, as one JSON object with `--report json`.
@@ -230,7 +266,7 @@ mod tests {
 
     #[test]
     fn modes_parse_and_print() {
-        for s in ["now", "prefix-ms", "json-field=ts"] {
+        for s in ["now", "prefix-ms", "prefix-rfc3339", "json-field=ts"] {
             assert_eq!(s.parse::<TimestampMode>().unwrap().to_string(), s);
         }
         assert!("json-field=".parse::<TimestampMode>().is_err());
@@ -241,20 +277,19 @@ mod tests {
     fn prefix_ms_strips_the_number_and_one_separator() {
         let p = parse_line("1699999999000 hello world", &TimestampMode::PrefixMs, NOW).unwrap();
         assert_eq!(p.event, Event::new(1_699_999_999_000, "hello world"));
-        assert!(!p.timestamp_fallback);
+        assert_eq!(p.timestamp_fallback, None);
         let p = parse_line("12abc", &TimestampMode::PrefixMs, NOW).unwrap();
         assert_eq!(p.event, Event::new(NOW, "12abc"));
-        assert!(p.timestamp_fallback);
+        assert!(p.timestamp_fallback.is_some());
         assert_eq!(
             parse_line("1699999999000 ", &TimestampMode::PrefixMs, NOW),
             None
         );
         let huge = "99999999999999999999999 x";
-        assert!(
-            parse_line(huge, &TimestampMode::PrefixMs, NOW)
-                .unwrap()
-                .timestamp_fallback
-        );
+        assert!(parse_line(huge, &TimestampMode::PrefixMs, NOW)
+            .unwrap()
+            .timestamp_fallback
+            .is_some());
     }
 
     #[test]
@@ -270,10 +305,46 @@ mod tests {
             parse_line(line, &mode, NOW).unwrap().event.timestamp,
             UnixMillis(1_699_999_999_001)
         );
-        for line in [r#"{"other":1}"#, "not json", r#"[1,2]"#, r#"{"ts":true}"#] {
+        let line = r#"{"ts":"2023-11-14T23:13:20.5+01:00"}"#;
+        assert_eq!(
+            parse_line(line, &mode, NOW).unwrap().event.timestamp,
+            UnixMillis(1_700_000_000_500)
+        );
+        for (line, why) in [
+            (r#"{"other":1}"#, "no field \"ts\""),
+            ("not json", "not a JSON line"),
+            (r#"[1,2]"#, "not a JSON object"),
+            (r#"{"ts":true}"#, "not epoch milliseconds or RFC 3339"),
+            (r#"{"ts":"2023-11-14 22:13:20"}"#, "no UTC offset"),
+        ] {
             let p = parse_line(line, &mode, NOW).unwrap();
-            assert!(p.timestamp_fallback, "{line}");
+            let reason = p.timestamp_fallback.expect(line);
+            assert!(reason.contains(why), "{line}: {reason}");
             assert_eq!(p.event.timestamp, NOW);
+        }
+    }
+
+    #[test]
+    fn prefix_rfc3339_reads_the_start_and_keeps_the_whole_line() {
+        let mode = TimestampMode::PrefixRfc3339;
+        let line = "2023-11-14T22:13:20.250Z INFO started";
+        let p = parse_line(line, &mode, NOW).unwrap();
+        assert_eq!(p.event, Event::new(1_700_000_000_250, line));
+        assert_eq!(p.timestamp_fallback, None);
+        let p = parse_line("2023-11-14T22:13:20Z", &mode, NOW).unwrap();
+        assert_eq!(p.event.timestamp, UnixMillis(1_700_000_000_000));
+        for (line, why) in [
+            ("INFO no timestamp", "no RFC 3339 date"),
+            (
+                "2023-11-14 22:13:20,123 INFO python logging",
+                "no UTC offset",
+            ),
+            ("2023-11-14T22:13:20Zjunk", "not followed by a space"),
+        ] {
+            let p = parse_line(line, &mode, NOW).unwrap();
+            assert_eq!(p.event, Event::new(NOW, line));
+            let reason = p.timestamp_fallback.expect(line);
+            assert!(reason.contains(why), "{line}: {reason}");
         }
     }
 

@@ -46,8 +46,10 @@ struct Args {
     /// Most PutLogEvents requests in flight in concurrent mode.
     #[arg(long, default_value_t = 4)]
     max_in_flight: usize,
-    /// Where timestamps come from: `now`, `prefix-ms` (a leading epoch-ms number and a space) or
-    /// `json-field=NAME` (a field of a JSON line, in epoch ms).
+    /// Where timestamps come from: `now`, `prefix-ms` (a leading epoch-ms number and a space,
+    /// removed), `prefix-rfc3339` (a leading RFC 3339 / ISO 8601 timestamp with a UTC offset, kept
+    /// in the message) or `json-field=NAME` (a field of a JSON line: epoch ms or RFC 3339). A line
+    /// without a readable timestamp is named on stderr (the first 10), counted, and stamped now.
     #[arg(long, default_value = "now")]
     timestamp: TimestampMode,
     /// `json` prints the report as one JSON object on stdout; `text` (default) prints it readably.
@@ -160,6 +162,7 @@ async fn run(args: Args) -> ExitCode {
         let result = if input == "-" {
             ship_from(
                 tokio::io::stdin(),
+                "stdin",
                 &shipper,
                 &args.timestamp,
                 &mut counts,
@@ -169,7 +172,15 @@ async fn run(args: Args) -> ExitCode {
         } else {
             match tokio::fs::File::open(input).await {
                 Ok(file) => {
-                    ship_from(file, &shipper, &args.timestamp, &mut counts, &mut progress).await
+                    ship_from(
+                        file,
+                        input,
+                        &shipper,
+                        &args.timestamp,
+                        &mut counts,
+                        &mut progress,
+                    )
+                    .await
                 }
                 Err(e) => Err(e),
             }
@@ -195,9 +206,13 @@ async fn run(args: Args) -> ExitCode {
     }
 }
 
-/// Reads lines from one input and sends each as an event.
+/// How many lines without a readable timestamp are named on stderr; the rest are only counted.
+const FALLBACKS_NAMED: u64 = 10;
+
+/// Reads lines from one input (`name` for messages) and sends each as an event.
 async fn ship_from(
     input: impl AsyncRead + Unpin,
+    name: &str,
     shipper: &Shipper,
     mode: &TimestampMode,
     counts: &mut ReadCounts,
@@ -205,12 +220,14 @@ async fn ship_from(
 ) -> std::io::Result<()> {
     let mut reader = BufReader::with_capacity(256 * 1024, input);
     let mut buf = Vec::with_capacity(1024);
+    let mut line_number = 0u64;
     loop {
         buf.clear();
         if reader.read_until(b'\n', &mut buf).await? == 0 {
             return Ok(());
         }
         counts.lines += 1;
+        line_number += 1;
         let mut line = buf.as_slice();
         if let Some(rest) = line.strip_suffix(b"\n") {
             line = rest;
@@ -225,8 +242,18 @@ async fn ship_from(
             continue;
         };
         counts.events += 1;
-        if parsed.timestamp_fallback {
+        if let Some(why) = &parsed.timestamp_fallback {
             counts.timestamp_fallbacks += 1;
+            if counts.timestamp_fallbacks <= FALLBACKS_NAMED {
+                eprintln!(
+                    "cwlogs-ship: {name} line {line_number}: {why}; stamped with the read time"
+                );
+                if counts.timestamp_fallbacks == FALLBACKS_NAMED {
+                    eprintln!(
+                        "cwlogs-ship: further lines without a readable timestamp are only counted"
+                    );
+                }
+            }
         }
         match shipper.send(parsed.event).await {
             Ok(_) => {}

@@ -115,6 +115,79 @@ async fn ships_lines_with_timestamps_from_the_input_and_exits_zero() {
     assert_eq!(state.events[0].timestamp, now - 1_000);
 }
 
+/// `ms` since the epoch as an RFC 3339 UTC timestamp with milliseconds.
+fn rfc3339(ms: i64) -> String {
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1_000 % 60,
+        ms_of_day % 1_000,
+    );
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3339_timestamps_are_read_and_unreadable_lines_are_named() {
+    let mock = MockServer::start(Config::default()).await.expect("mock");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let first = now - 60_000;
+    let input = format!(
+        "{} INFO one\n{} INFO two\nno timestamp here\n{} INFO three\n",
+        rfc3339(first),
+        rfc3339(first + 1),
+        rfc3339(first + 2)
+    );
+    let out = run(
+        args(
+            &mock.endpoint(),
+            "cli-rfc3339",
+            &["--create", "--timestamp", "prefix-rfc3339"],
+        ),
+        input,
+    )
+    .await;
+    let r = report(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{r} {stderr}");
+    assert_eq!(r["delivered"], 4);
+    assert_eq!(r["timestamp_fallbacks"], 1);
+    assert!(
+        stderr.contains("stdin line 3: no RFC 3339 date"),
+        "the unreadable line is named: {stderr}"
+    );
+    let stream = mock
+        .state()
+        .store
+        .group("cli-rfc3339")
+        .and_then(|g| g.stream("s"))
+        .expect("stream created");
+    let state = stream.lock();
+    let stamped: Vec<(i64, &str)> = state
+        .events
+        .iter()
+        .filter(|e| e.message != "no timestamp here")
+        .map(|e| (e.timestamp, e.message.as_str()))
+        .collect();
+    assert_eq!(stamped.len(), 3);
+    assert_eq!(stamped[0].0, first);
+    assert!(stamped[0].1.ends_with(" INFO one"), "{}", stamped[0].1);
+    assert_eq!(stamped[2].0, first + 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undeliverable_lines_exit_one_with_the_reason() {
     let mock = MockServer::start(Config::default()).await.expect("mock");
