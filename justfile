@@ -52,13 +52,16 @@ model-venv:
         target/model-venv/bin/pip install --quiet --disable-pip-version-check "botocore==$pinned"
     fi
 
-# Python virtualenv with the AWS CLI, for the end-to-end tests.
+# Python virtualenv with the AWS CLI, boto3 and pytest at pinned versions (one botocore, the one
+# the catalogue pins), for the end-to-end tests.
 venv:
     #!/usr/bin/env bash
     set -euo pipefail
-    if [ ! -x "{{venv}}/bin/aws" ]; then
+    pins="awscli==1.45.11 boto3==1.43.11 pytest==9.0.3"
+    if [ "$(cat "{{venv}}/pins" 2>/dev/null || true)" != "$pins" ]; then
         python3 -m venv "{{venv}}"
-        "{{venv}}/bin/pip" install --quiet --disable-pip-version-check awscli
+        "{{venv}}/bin/pip" install --quiet --disable-pip-version-check $pins
+        echo "$pins" > "{{venv}}/pins"
     fi
 
 # `profile` is a cargo profile: `release` (the default, what users run) or `dev`, which reuses what
@@ -97,5 +100,24 @@ bench:
 mock *ARGS:
     {{cargo}} run --release --locked -p mock-server --bin cwlogs-mock -- {{ARGS}}
 
+# The Python package (mock-server/python): builds the wheel with maturin (pinned), installs it in
+# a clean virtualenv with boto3 and pytest, and runs its pytest suite through the plugin's
+# fixtures. `profile` as for e2e: `dev` reuses what `just test` built.
+python profile="release":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    tools=target/maturin-venv
+    pin="maturin==1.15.0"
+    if [ "$(cat "$tools/pins" 2>/dev/null || true)" != "$pin" ]; then
+        python3 -m venv "$tools"
+        "$tools/bin/pip" install --quiet --disable-pip-version-check "$pin"
+        echo "$pin" > "$tools/pins"
+    fi
+    rm -rf target/wheels target/pytest-venv
+    (cd mock-server/python && "../../$tools/bin/maturin" build --locked --profile {{profile}} --out ../../target/wheels)
+    python3 -m venv target/pytest-venv
+    target/pytest-venv/bin/pip install --quiet --disable-pip-version-check target/wheels/*.whl boto3==1.43.11 pytest==9.0.3
+    (cd mock-server/python && ../../target/pytest-venv/bin/python -m pytest -q -p no:cacheprovider tests)
+
 # Everything CI checks.
-ci: model-venv lint purity test (e2e "dev")
+ci: model-venv lint purity test (e2e "dev") (python "dev")

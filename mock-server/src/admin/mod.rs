@@ -13,6 +13,15 @@
 //! | `GET /_mock/health` | `{"status":"ok"}` |
 //! | `GET /_mock/events?logGroupName=G&logStreamName=S` | every stored event of the stream, in order, unpaginated (404 when the group or stream does not exist) |
 //!
+//! Two drop-in endpoints of the other mocks, so that suites written for them run unchanged:
+//!
+//! | Method and path | What it does |
+//! |---|---|
+//! | `POST /moto-api/reset` | what `POST /_mock/reset` does (moto's server-mode fixtures call it before every test) |
+//! | `GET /_localstack/health` | `{"services":{"logs":"running"},...}`, as readiness checks written for LocalStack expect |
+//!
+//! Any other path under `/moto-api/` or `/_localstack/` is a 404 that says which ones exist,
+//! never an empty success.
 //! One router ([`handle`]) answers every path with one answer type ([`AdminResponse`]). Admin
 //! requests are never throttled or faulted, and bad input gets a 400 (a wrong method 405, an
 //! unknown path 404) whose `error` member says what is wrong.
@@ -30,6 +39,18 @@ use crate::service::State;
 
 /// The path prefix of every admin endpoint.
 pub(crate) const PREFIX: &str = "/_mock/";
+
+/// The prefix of moto's own API (`/moto-api/reset` is answered).
+const MOTO_PREFIX: &str = "/moto-api/";
+
+/// The prefix of LocalStack's internal endpoints (`/_localstack/health` is answered).
+const LOCALSTACK_PREFIX: &str = "/_localstack/";
+
+/// Whether `path` belongs to the admin API (the mock's own or a drop-in one) rather than to the
+/// CloudWatch Logs API, which the service only answers on `/`.
+pub(crate) fn is_admin_path(path: &str) -> bool {
+    path.starts_with(PREFIX) || path.starts_with(MOTO_PREFIX) || path.starts_with(LOCALSTACK_PREFIX)
+}
 
 /// The content type of the Prometheus text format.
 pub(crate) const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -102,6 +123,9 @@ impl AdminResponse {
 
 /// Answers one admin request.
 pub(crate) fn handle(admin: &Admin, request: &AdminRequest<'_>) -> AdminResponse {
+    if request.path.starts_with(MOTO_PREFIX) || request.path.starts_with(LOCALSTACK_PREFIX) {
+        return drop_in(admin, request);
+    }
     let controls = &admin.controls;
     let endpoint = request.path.strip_prefix(PREFIX).unwrap_or(request.path);
     let endpoint = endpoint.trim_end_matches('/');
@@ -116,8 +140,7 @@ pub(crate) fn handle(admin: &Admin, request: &AdminRequest<'_>) -> AdminResponse
             format!("no admin endpoint {} {}", request.method, request.path),
         ),
         ("reset", "POST") => {
-            controls.reset();
-            admin.state.store.clear();
+            reset(admin);
             AdminResponse::ok(&json!({ "status": "reset" }))
         }
         ("stats", "GET") => AdminResponse::ok(&controls.stats.snapshot().to_json()),
@@ -163,6 +186,38 @@ pub(crate) fn handle(admin: &Admin, request: &AdminRequest<'_>) -> AdminResponse
                 "no admin endpoint {}; known: health, reset, stats, metrics, faults, writers, \
                  throttle, events (all under {PREFIX})",
                 request.path
+            ),
+        ),
+    }
+}
+
+/// Empties the store, the counters and the fault plan, and stops background writers.
+fn reset(admin: &Admin) {
+    admin.controls.reset();
+    admin.state.store.clear();
+}
+
+/// The endpoints of moto's and LocalStack's own APIs that suites call around their tests.
+fn drop_in(admin: &Admin, request: &AdminRequest<'_>) -> AdminResponse {
+    match (request.path, request.method) {
+        ("/moto-api/reset", "POST") => {
+            reset(admin);
+            AdminResponse::ok(&json!({ "status": "ok" }))
+        }
+        ("/_localstack/health", "GET" | "HEAD") => AdminResponse::ok(&json!({
+            "services": { "logs": "running" },
+            "edition": "cwlogs-mock",
+            "version": env!("CARGO_PKG_VERSION"),
+        })),
+        ("/moto-api/reset" | "/_localstack/health", method) => {
+            AdminResponse::error(405, format!("{method} is not allowed on {}", request.path))
+        }
+        _ => AdminResponse::error(
+            404,
+            format!(
+                "cwlogs-mock answers only POST /moto-api/reset and GET /_localstack/health of the \
+                 other mocks' APIs, not {} {}; its own admin API is under {PREFIX}",
+                request.method, request.path
             ),
         ),
     }
@@ -356,6 +411,51 @@ mod tests {
         assert_eq!(r.status, 200);
         assert!(a.state.store.groups().is_empty());
         assert!(c.stats.snapshot().operations.is_empty());
+    }
+
+    #[test]
+    fn moto_reset_wipes_what_the_mocks_own_reset_wipes() {
+        let a = admin();
+        let c = &a.controls;
+        c.stats
+            .record_request(Some(crate::catalogue::Operation::PutLogEvents), None);
+        c.faults.set_plan(
+            FaultPlan::from_json(br#"{"rules":[{"fault":{"kind":"throttle"}}]}"#).unwrap(),
+        );
+        a.state
+            .store
+            .create_group("g", 0, Default::default())
+            .unwrap();
+        let r = call(&a, "POST", "/moto-api/reset", "");
+        assert_eq!((r.status, r.body.as_str()), (200, r#"{"status":"ok"}"#));
+        assert!(a.state.store.groups().is_empty());
+        assert!(c.stats.snapshot().operations.is_empty());
+        assert!(c.faults.plan().rules.is_empty());
+        assert_eq!(call(&a, "GET", "/moto-api/reset", "").status, 405);
+    }
+
+    #[test]
+    fn localstack_health_reports_logs_running() {
+        let a = admin();
+        let r = call(&a, "GET", "/_localstack/health", "");
+        assert_eq!(r.status, 200);
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["services"], json!({"logs": "running"}));
+        assert_eq!(call(&a, "POST", "/_localstack/health", "").status, 405);
+    }
+
+    #[test]
+    fn other_drop_in_paths_are_refused_with_what_exists() {
+        let a = admin();
+        for path in ["/moto-api/", "/moto-api/data.json", "/_localstack/diagnose"] {
+            let r = call(&a, "GET", path, "");
+            assert_eq!(r.status, 404, "{path}");
+            assert!(r.body.contains("/moto-api/reset"), "{path}: {}", r.body);
+        }
+        assert!(is_admin_path("/moto-api/reset"));
+        assert!(is_admin_path("/_localstack/health"));
+        assert!(!is_admin_path("/"));
+        assert!(!is_admin_path("/moto-api"));
     }
 
     #[tokio::test]

@@ -3,7 +3,8 @@
 //! [`MockServerBuilder::start`], which wires the layers below into one running server.
 //!
 //! Routing, in order:
-//! 1. paths under `/_mock/` go to the admin API ([`crate::admin`]);
+//! 1. paths under `/_mock/` (and the drop-in `/moto-api/` and `/_localstack/` ones) go to the
+//!    admin API ([`crate::admin`]);
 //! 2. everything else is a CloudWatch Logs request: the body is read up to
 //!    [`crate::config::Limits::max_body_bytes`] (a larger `Content-Length` is refused before
 //!    reading, a body that grows past it while streaming is refused when it does), then the
@@ -394,7 +395,7 @@ async fn route(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, CloseConnection> {
     let path = req.uri().path().to_owned();
-    if path.starts_with(crate::admin::PREFIX) {
+    if crate::admin::is_admin_path(&path) {
         return Ok(admin(&served.admin, req).await);
     }
     let pipeline = &served.pipeline;
