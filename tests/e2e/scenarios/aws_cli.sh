@@ -5,25 +5,9 @@
 set -euo pipefail
 
 bin_dir=${1:?usage: aws_cli.sh BIN_DIR}
-work=$(mktemp -d)
-mock_pid=""
-cleanup() {
-    if [ -n "$mock_pid" ]; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "aws_cli: FAIL: $*" >&2
-    if [ -s "$work/mock.err" ]; then
-        echo "--- cwlogs-mock stderr (tail)" >&2
-        tail -n 20 "$work/mock.err" >&2
-    fi
-    exit 1
-}
+scenario=aws_cli
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 # Dummy credentials and a region from the environment only: never the caller's AWS config.
 export AWS_ACCESS_KEY_ID=AKIDE2ETEST AWS_SECRET_ACCESS_KEY=e2e-secret AWS_DEFAULT_REGION=eu-west-1
@@ -31,31 +15,8 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_CLOUDWATCH_LOGS || true
 
 # Port 0: the mock picks a free loopback port and prints its endpoint on the first stdout line.
-"$bin_dir/cwlogs-mock" --port 0 --token-mode strict --log-format json >"$work/mock.out" 2>"$work/mock.err" &
-mock_pid=$!
+start_mock --token-mode strict --log-format json
 
-endpoint=""
-for _ in $(seq 1 100); do
-    endpoint=$(sed -n 's/^cwlogs-mock listening on \(http:[^ ]*\).*/\1/p' "$work/mock.out" 2>/dev/null || true)
-    [ -n "$endpoint" ] && break
-    kill -0 "$mock_pid" 2>/dev/null || fail "cwlogs-mock exited at start"
-    sleep 0.1
-done
-[ -n "$endpoint" ] || fail "no endpoint printed"
-
-healthy=""
-for _ in $(seq 1 50); do
-    if python3 - "$endpoint" <<'PY' 2>/dev/null; then
-import json, sys, urllib.request
-with urllib.request.urlopen(sys.argv[1] + "/_mock/health", timeout=2) as r:
-    assert json.load(r) == {"status": "ok"}
-PY
-        healthy=yes
-        break
-    fi
-    sleep 0.1
-done
-[ -n "$healthy" ] || fail "/_mock/health never answered ok"
 echo "aws_cli: cwlogs-mock at $endpoint"
 
 logs() {

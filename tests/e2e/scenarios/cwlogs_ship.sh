@@ -10,27 +10,9 @@ bin_dir=${1:?usage: cwlogs_ship.sh BIN_DIR}
 lines=50000
 group=e2e-ship
 stream=piped
-work=$(mktemp -d)
-mock_pid=""
-cleanup() {
-    if [ -n "$mock_pid" ]; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "cwlogs_ship: FAIL: $*" >&2
-    for f in mock.err ship.err; do
-        if [ -s "$work/$f" ]; then
-            echo "--- $f (tail)" >&2
-            tail -n 20 "$work/$f" >&2
-        fi
-    done
-    exit 1
-}
+scenario=cwlogs_ship
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 # Dummy credentials and a region from the environment only: never the caller's AWS config.
 export AWS_ACCESS_KEY_ID=AKIDE2ESHIP AWS_SECRET_ACCESS_KEY=e2e-secret AWS_DEFAULT_REGION=eu-west-1
@@ -59,32 +41,8 @@ cat >"$work/mock.json" <<'JSON'
 JSON
 
 # Port 0: the mock picks a free loopback port and prints its endpoint on the first stdout line.
-"$bin_dir/cwlogs-mock" --port 0 --token-mode strict --throttle off --config "$work/mock.json" \
-    --log-format json >"$work/mock.out" 2>"$work/mock.err" &
-mock_pid=$!
+start_mock --token-mode strict --throttle off --config "$work/mock.json" --log-format json
 
-endpoint=""
-for _ in $(seq 1 100); do
-    endpoint=$(sed -n 's/^cwlogs-mock listening on \(http:[^ ]*\).*/\1/p' "$work/mock.out" 2>/dev/null || true)
-    [ -n "$endpoint" ] && break
-    kill -0 "$mock_pid" 2>/dev/null || fail "cwlogs-mock exited at start"
-    sleep 0.1
-done
-[ -n "$endpoint" ] || fail "no endpoint printed"
-
-healthy=""
-for _ in $(seq 1 50); do
-    if python3 - "$endpoint" <<'PY' 2>/dev/null; then
-import json, sys, urllib.request
-with urllib.request.urlopen(sys.argv[1] + "/_mock/health", timeout=2) as r:
-    assert json.load(r) == {"status": "ok"}
-PY
-        healthy=yes
-        break
-    fi
-    sleep 0.1
-done
-[ -n "$healthy" ] || fail "/_mock/health never answered ok"
 echo "cwlogs_ship: cwlogs-mock at $endpoint"
 
 # 1. Ship 50,000 lines (Sequential mode: exactly once on the strict mock, faults or not).

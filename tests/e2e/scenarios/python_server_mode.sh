@@ -9,41 +9,16 @@ set -euo pipefail
 
 bin_dir=${1:?usage: python_server_mode.sh BIN_DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-mock_pid=""
-cleanup() {
-    if [ -n "$mock_pid" ]; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "python_server_mode: FAIL: $*" >&2
-    if [ -s "$work/mock.err" ]; then
-        echo "--- cwlogs-mock stderr (tail)" >&2
-        tail -n 20 "$work/mock.err" >&2
-    fi
-    exit 1
-}
+scenario=python_server_mode
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 python3 -c 'import boto3, pytest' 2>/dev/null || fail "python3 on PATH lacks boto3 or pytest (run 'just venv')"
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_CLOUDWATCH_LOGS || true
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
 # No flags but a free port: the defaults are what is tested.
-"$bin_dir/cwlogs-mock" --port 0 >"$work/mock.out" 2>"$work/mock.err" &
-mock_pid=$!
-endpoint=""
-for _ in $(seq 1 100); do
-    endpoint=$(sed -n 's/^cwlogs-mock listening on \(http:[^ ]*\).*/\1/p' "$work/mock.out" 2>/dev/null || true)
-    [ -n "$endpoint" ] && break
-    kill -0 "$mock_pid" 2>/dev/null || fail "cwlogs-mock exited early"
-    sleep 0.05
-done
-[ -n "$endpoint" ] || fail "cwlogs-mock printed no endpoint"
+start_mock
 
 TEST_SERVER_MODE=true TEST_SERVER_MODE_ENDPOINT="$endpoint" \
     python3 -m pytest -q -p no:cacheprovider "$here/python/test_moto_server_mode.py" \
