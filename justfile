@@ -16,11 +16,13 @@ build:
 test:
     {{cargo}} test --workspace --locked
 
-# Formatting, clippy with warnings as errors, docs with warnings as errors, and the mock's layers.
+# Formatting, clippy with warnings as errors, docs with warnings as errors, the mock's layers, and
+# the two libraries as embedders build them (without the binaries' `cli` feature).
 lint:
     python3 mock-server/tools/layers.py
     {{cargo}} fmt --all --check
     {{cargo}} clippy --workspace --all-targets --locked -- -D warnings
+    {{cargo}} clippy -p mock-server -p sdk-adapter --no-default-features --lib --tests --locked -- -D warnings
     RUSTDOCFLAGS=-Dwarnings {{cargo}} doc --workspace --no-deps --locked
 
 # Fail if token-core's normal dependencies include a runtime, an HTTP stack or an AWS crate.

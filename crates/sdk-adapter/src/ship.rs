@@ -24,8 +24,8 @@ pub enum TimestampMode {
     /// time.
     PrefixRfc3339,
     /// The named top-level field of a JSON object line: milliseconds since the epoch, as a number
-    /// or a string of digits, or an RFC 3339 timestamp string. The message is the whole line.
-    /// Lines without it get the read time.
+    /// or as a string holding that number, or an RFC 3339 timestamp string. The message is the
+    /// whole line. Lines without it get the read time.
     JsonField(String),
 }
 
@@ -129,11 +129,11 @@ fn json_field(line: &str, name: &str) -> Result<UnixMillis, String> {
             .ok_or_else(unreadable),
         serde_json::Value::String(s) => {
             let text = s.trim();
-            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-                text.parse().map(UnixMillis).map_err(|_| unreadable())
-            } else {
-                rfc3339::parse_whole(text)
-                    .map_err(|why| format!("field {name:?} is not a timestamp: {why}"))
+            // Epoch milliseconds as a string (signed, as before RFC 3339 was read), else RFC 3339.
+            match text.parse() {
+                Ok(ms) => Ok(UnixMillis(ms)),
+                Err(_) => rfc3339::parse_whole(text)
+                    .map_err(|why| format!("field {name:?} is not a timestamp: {why}")),
             }
         }
         _ => Err(unreadable()),
@@ -304,6 +304,11 @@ mod tests {
         assert_eq!(
             parse_line(line, &mode, NOW).unwrap().event.timestamp,
             UnixMillis(1_699_999_999_001)
+        );
+        let line = r#"{"ts":"-5"}"#;
+        assert_eq!(
+            parse_line(line, &mode, NOW).unwrap().event.timestamp,
+            UnixMillis(-5)
         );
         let line = r#"{"ts":"2023-11-14T23:13:20.5+01:00"}"#;
         assert_eq!(

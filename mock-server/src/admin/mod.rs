@@ -1,4 +1,5 @@
-//! The admin API: JSON over HTTP on the mock's own port, under `/_mock/`.
+//! The admin API: JSON over HTTP on the mock's own port, under `/_mock/` (and two drop-in
+//! endpoints of the other mocks, below).
 //!
 //! | Method and path | What it does |
 //! |---|---|
@@ -9,7 +10,6 @@
 //! | `POST /_mock/writers` | start a background writer ([`crate::chaos::writers::WriterSpec`]) |
 //! | `GET /_mock/writers` | every background writer and how far it got |
 //! | `GET`, `PUT /_mock/throttle` | read or replace the quotas ([`crate::config::throttle::ThrottleRates`]) |
-//!
 //! | `GET /_mock/health` | `{"status":"ok"}` |
 //! | `GET /_mock/events?logGroupName=G&logStreamName=S` | every stored event of the stream, in order, unpaginated (404 when the group or stream does not exist) |
 //!
@@ -22,6 +22,7 @@
 //!
 //! Any other path under `/moto-api/` or `/_localstack/` is a 404 that says which ones exist,
 //! never an empty success.
+//!
 //! One router ([`handle`]) answers every path with one answer type ([`AdminResponse`]). Admin
 //! requests are never throttled or faulted, and bad input gets a 400 (a wrong method 405, an
 //! unknown path 404) whose `error` member says what is wrong.
@@ -46,8 +47,8 @@ const MOTO_PREFIX: &str = "/moto-api/";
 /// The prefix of LocalStack's internal endpoints (`/_localstack/health` is answered).
 const LOCALSTACK_PREFIX: &str = "/_localstack/";
 
-/// Whether `path` belongs to the admin API (the mock's own or a drop-in one) rather than to the
-/// CloudWatch Logs API, which the service only answers on `/`.
+/// Whether `path` belongs to the admin API (the mock's own or a drop-in one); every other path is
+/// a CloudWatch Logs API request, as the service's endpoint treats it.
 pub(crate) fn is_admin_path(path: &str) -> bool {
     path.starts_with(PREFIX) || path.starts_with(MOTO_PREFIX) || path.starts_with(LOCALSTACK_PREFIX)
 }
@@ -199,7 +200,12 @@ fn reset(admin: &Admin) {
 
 /// The endpoints of moto's and LocalStack's own APIs that suites call around their tests.
 fn drop_in(admin: &Admin, request: &AdminRequest<'_>) -> AdminResponse {
-    match (request.path, request.method) {
+    // A trailing slash is forgiven, as under `/_mock/`.
+    let path = match request.path.trim_end_matches('/') {
+        "" => request.path,
+        trimmed => trimmed,
+    };
+    match (path, request.method) {
         ("/moto-api/reset", "POST") => {
             reset(admin);
             AdminResponse::ok(&json!({ "status": "ok" }))
@@ -210,7 +216,7 @@ fn drop_in(admin: &Admin, request: &AdminRequest<'_>) -> AdminResponse {
             "version": env!("CARGO_PKG_VERSION"),
         })),
         ("/moto-api/reset" | "/_localstack/health", method) => {
-            AdminResponse::error(405, format!("{method} is not allowed on {}", request.path))
+            AdminResponse::error(405, format!("{method} is not allowed on {path}"))
         }
         _ => AdminResponse::error(
             404,
@@ -432,6 +438,7 @@ mod tests {
         assert!(c.stats.snapshot().operations.is_empty());
         assert!(c.faults.plan().rules.is_empty());
         assert_eq!(call(&a, "GET", "/moto-api/reset", "").status, 405);
+        assert_eq!(call(&a, "POST", "/moto-api/reset/", "").status, 200);
     }
 
     #[test]

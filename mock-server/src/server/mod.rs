@@ -17,18 +17,22 @@
 //!
 //! # One PutLogEvents request, from the socket to the store and back
 //!
-//! Down, each layer once and in the order of the crate's layer table (calls into the ground,
-//! `config/` and `clock.rs`, are reads of plain data):
+//! Down, each layer once, in the order control reaches them (not the order of the crate's layer
+//! table: the server decodes with protocol before it hands a typed request to the pipeline, and
+//! the pipeline reaches chaos only through its [`Hook`] trait objects). Calls into the ground,
+//! `config/` and `clock.rs`, are reads of plain data; the service reading the typed request and
+//! building [`ApiError`]s uses protocol's types, not its decoding.
 //!
 //! 1. **server** — [`accept_loop`] takes a connection slot (`limits.max_connections`) and accepts;
-//!    `serve_connection` runs hyper's HTTP/1.1 on it; [`route`] sees a path outside `/_mock/`,
-//!    copies `X-Amz-Target` and `Authorization`, and `read_body` reads the body under its cap.
-//! 2. **protocol** — [`ApiRequest::new`] (`protocol/envelope.rs`) strips `Logs_20140328.`, names
-//!    the operation once through the catalogue (`Operation::from_name`, a lookup in the generated
-//!    table, not a visit of its own), reads the SigV4 credential scope (region, access key), and
-//!    for PutLogEvents hands the text to the fast path (`protocol/put_json.rs`), which reads the
-//!    members without building a `serde_json::Value` tree. Control returns to `route`, which holds
-//!    a typed request and no longer looks at bytes.
+//!    `serve_connection` runs hyper's HTTP/1.1 on it; [`route`] sees a path that is not an admin
+//!    one (`/_mock/`, `/moto-api/`, `/_localstack/`), copies `X-Amz-Target` and `Authorization`,
+//!    and `read_body` reads the body under its cap.
+//! 2. **protocol** — [`ApiRequest::new`] (`protocol/envelope.rs`) strips `Logs_20140328.`, reads
+//!    the SigV4 credential scope (region, access key), names the operation once through the
+//!    catalogue (`Operation::from_name`, a lookup in the generated table, not a visit of its own),
+//!    and for PutLogEvents hands the text to the fast path (`protocol/put_json.rs`), which reads
+//!    the members without building a `serde_json::Value` tree. Control returns to `route`, which
+//!    holds a typed request and no longer looks at bytes.
 //! 3. **pipeline** — [`Pipeline::handle`] reads the wall clock once and offers the request to each
 //!    [`Hook`] in order (`Hook::before_decision`).
 //! 4. **chaos** — `Controls::before_decision` (`chaos/controls.rs`): the fault plan draws

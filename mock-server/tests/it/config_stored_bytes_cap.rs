@@ -1,8 +1,6 @@
 //! `--max-stored-bytes` / `limits.max_stored_bytes`: on by default (1 GiB of message bytes), so a
 //! runaway test cannot fill a CI machine's memory, and turned off explicitly with `0` or `none`.
 
-use std::process::Command;
-
 use mock_server::ApiRequest;
 use mock_server::DEFAULT_MAX_STORED_BYTES;
 use mock_server::{Config, State};
@@ -111,8 +109,10 @@ fn a_config_written_out_reads_back_the_same() {
     }
 }
 
+#[cfg(feature = "cli")] // The binary exists only with the `cli` feature.
 #[test]
 fn the_flag_documents_its_default_and_refuses_nonsense() {
+    use std::process::Command;
     let help = Command::new(env!("CARGO_BIN_EXE_cwlogs-mock"))
         .arg("--help")
         .output()

@@ -6,6 +6,7 @@ mod support;
 
 mod admin_api;
 mod background_writer_conflicts;
+#[cfg(feature = "cli")] // runs the cwlogs-mock binary, which needs the `cli` feature
 mod binary;
 mod catalogue_drift;
 mod concurrency;
@@ -26,6 +27,7 @@ mod put_log_events;
 mod request_path_proptest;
 mod retention_and_tags;
 mod server_lifecycle;
+#[cfg(feature = "cli")]
 mod state_file_binary;
 mod state_file_restart;
 mod throttle_presets;

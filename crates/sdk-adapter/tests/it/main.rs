@@ -4,6 +4,7 @@
 mod support;
 
 mod against_mock;
+#[cfg(feature = "cli")] // runs the cwlogs-ship binary, which needs the `cli` feature
 mod cli;
 mod outcome_mapping;
 mod prompt_sending;

@@ -67,6 +67,8 @@ class Server:
         first = self._first_line(start_timeout)
         if not first.startswith(_PREFIX):
             self.stop()
+            # The process has exited: let the reader take the rest of what it said (bounded).
+            self._stderr_thread.join(5)
             raise ServerError(f"cwlogs-mock did not start: {first.strip() or self.stderr()}")
         #: The endpoint, ``http://127.0.0.1:PORT``.
         self.url = first[len(_PREFIX):].split(" ", 1)[0].strip()
