@@ -63,15 +63,22 @@ pub struct StreamState {
 }
 
 impl StreamState {
-    /// Stores accepted events, keeping the stream ordered by timestamp.
-    pub fn append(&mut self, events: Vec<StoredEvent>) {
-        let Some(first) = events.first() else {
+    /// Stores accepted events, keeping the stream in AWS's read order: by timestamp, and events of
+    /// equal timestamp in the order they arrived.
+    ///
+    /// Costs the batch and the stored events it overlaps, never the whole stream: a batch that
+    /// starts at or after the last stored event is appended; one that starts earlier (several
+    /// writers on one stream, late events) is merged with the tail of stored events newer than
+    /// its first event, which is found by binary search.
+    pub fn append(&mut self, mut events: Vec<StoredEvent>) {
+        if events.is_empty() {
             return;
-        };
-        let in_order = self
-            .events
-            .last()
-            .is_none_or(|last| last.timestamp <= first.timestamp);
+        }
+        // PutLogEvents batches are chronological already; anything else (a state file written by
+        // hand) is put in order first, stably, so arrival order still breaks ties.
+        if events.windows(2).any(|w| w[1].timestamp < w[0].timestamp) {
+            events.sort_by_key(|e| e.timestamp);
+        }
         for e in &events {
             self.first_event_timestamp = Some(
                 self.first_event_timestamp
@@ -84,11 +91,31 @@ impl StreamState {
             self.last_ingestion_time = Some(e.ingestion_time);
             self.stored_bytes += e.message.len() as u64;
         }
-        self.events.extend(events);
-        if !in_order {
-            // A batch older than what is stored: keep the stream sorted (stable, so arrival order
-            // breaks ties).
-            self.events.sort_by_key(|e| e.timestamp);
+        let first = events[0].timestamp;
+        // Stored events at or before the batch's first stay where they are: an equal timestamp
+        // stored earlier arrived earlier.
+        let keep = self.events.partition_point(|e| e.timestamp <= first);
+        if keep == self.events.len() {
+            self.events.extend(events);
+            return;
+        }
+        let overlap = self.events.split_off(keep);
+        self.events.reserve(overlap.len() + events.len());
+        let mut stored = overlap.into_iter().peekable();
+        let mut batch = events.into_iter().peekable();
+        loop {
+            let take_stored = match (stored.peek(), batch.peek()) {
+                (Some(s), Some(b)) => s.timestamp <= b.timestamp,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let next = if take_stored {
+                stored.next()
+            } else {
+                batch.next()
+            };
+            self.events.extend(next);
         }
     }
 }
@@ -373,5 +400,66 @@ impl Store {
             }
         }
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event(timestamp: i64, seq: u64) -> StoredEvent {
+        StoredEvent {
+            timestamp,
+            ingestion_time: 0,
+            message: format!("m{seq}"),
+            seq,
+        }
+    }
+
+    #[test]
+    fn a_late_batch_lands_between_the_events_around_it_and_ties_keep_arrival_order() {
+        let mut s = StreamState::default();
+        s.append(vec![event(10, 0), event(20, 1), event(30, 2)]);
+        s.append(vec![event(20, 3), event(25, 4)]);
+        s.append(vec![event(5, 5)]);
+        let order: Vec<(i64, u64)> = s.events.iter().map(|e| (e.timestamp, e.seq)).collect();
+        assert_eq!(order, [(5, 5), (10, 0), (20, 1), (20, 3), (25, 4), (30, 2)]);
+        assert_eq!(s.first_event_timestamp, Some(5));
+        assert_eq!(s.last_event_timestamp, Some(30));
+        assert_eq!(s.stored_bytes, 12);
+    }
+
+    proptest! {
+        /// Whatever the batches, the stream reads as a stable sort by timestamp of everything in
+        /// arrival order (AWS's read order), and the bookkeeping agrees with it.
+        #[test]
+        fn the_stream_reads_as_a_stable_sort_of_all_batches(
+            batches in prop::collection::vec(
+                prop::collection::vec(0i64..50, 0..12),
+                0..40,
+            )
+        ) {
+            let mut state = StreamState::default();
+            let mut reference: Vec<(i64, u64)> = Vec::new();
+            let mut seq = 0u64;
+            for mut timestamps in batches {
+                timestamps.sort_unstable();
+                let batch: Vec<StoredEvent> = timestamps
+                    .iter()
+                    .map(|&t| {
+                        seq += 1;
+                        reference.push((t, seq));
+                        event(t, seq)
+                    })
+                    .collect();
+                state.append(batch);
+            }
+            reference.sort_by_key(|&(t, _)| t);
+            let got: Vec<(i64, u64)> = state.events.iter().map(|e| (e.timestamp, e.seq)).collect();
+            prop_assert_eq!(&got, &reference);
+            prop_assert_eq!(state.first_event_timestamp, reference.first().map(|r| r.0));
+            prop_assert_eq!(state.last_event_timestamp, reference.iter().map(|r| r.0).max());
+        }
     }
 }
