@@ -70,5 +70,7 @@ pub use pipeline::{After, Before, Hook};
 pub use protocol::tokens::sequence_token;
 pub use protocol::{ApiError, ApiRequest, ApiResponse};
 pub use server::{MockServer, MockServerBuilder};
-pub use service::store::{GroupSettings, LogGroup, LogStream, Store, StoredEvent, StreamState};
+pub use service::store::{
+    EventLog, GroupSettings, LogGroup, LogStream, Store, StoredEvent, StreamState,
+};
 pub use service::{Decision, State, Stored};

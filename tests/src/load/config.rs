@@ -75,6 +75,12 @@ pub struct Args {
     /// repeated.
     #[arg(long, default_value_t = 4)]
     pub distinct_batches: usize,
+    /// Spread the events of each batch evenly over this many milliseconds after the run's start
+    /// (0: every event has the start time). With a spread, every batch after the first starts
+    /// before the last one stored ends, as with several writers on one stream or a batch sent
+    /// again: the store must insert into the middle of the stream.
+    #[arg(long, default_value_t = 0)]
+    pub spread_ms: u64,
     /// Region put in the SigV4-shaped credential scope.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
@@ -127,6 +133,8 @@ pub struct LoadConfig {
     pub stream_prefix: String,
     /// Pre-built batches per stream.
     pub distinct_batches: usize,
+    /// Milliseconds over which each batch's events are spread.
+    pub spread_ms: u64,
     /// Credential-scope region.
     pub region: String,
     /// Credential-scope access key id.
@@ -257,6 +265,13 @@ impl TryFrom<&Args> for LoadConfig {
         if a.requests == Some(0) {
             bail!("--requests must be at least 1");
         }
+        // A batch may span at most 24 h; an hour keeps every event well inside 2 h ahead.
+        if a.spread_ms > 3_600_000 {
+            bail!(
+                "--spread-ms must be at most 3600000 (1 h), got {}",
+                a.spread_ms
+            );
+        }
         if !(1..=64).contains(&a.distinct_batches) {
             bail!(
                 "--distinct-batches must be 1-64, got {}",
@@ -311,6 +326,7 @@ impl TryFrom<&Args> for LoadConfig {
             group: a.group.clone(),
             stream_prefix: a.stream_prefix.clone(),
             distinct_batches: a.distinct_batches,
+            spread_ms: a.spread_ms,
             region: a.region.clone(),
             access_key_id: a.access_key_id.clone(),
             timeout,

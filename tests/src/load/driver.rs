@@ -337,8 +337,9 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
         .await
         .with_context(|| format!("creating the log group and streams at {}", cfg.endpoint))?;
 
-    // Every event is stamped with the start time: valid for the service (within 2 h ahead and
-    // 14 days back for the whole bounded run) and non-decreasing within each batch.
+    // Every event is stamped with the start time, or spread over `spread_ms` after it: valid for
+    // the service (within 2 h ahead and 14 days back for the whole bounded run) and
+    // non-decreasing within each batch.
     let timestamp = wire::now_millis();
     let bodies: Vec<Vec<PutBody>> = (0..cfg.streams)
         .map(|s| {
@@ -352,6 +353,7 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
                         cfg.events_per_batch,
                         cfg.event_bytes,
                         timestamp,
+                        cfg.spread_ms,
                     )
                 })
                 .collect()

@@ -119,8 +119,9 @@ impl PutBody {
 }
 
 /// Builds batch number `batch` for `stream`: `events` messages of exactly `event_bytes` ASCII
-/// bytes, all stamped `timestamp_ms` (so the batch is trivially chronological), each starting
-/// with a unique tag so that no two stored events are identical.
+/// bytes, stamped from `timestamp_ms` evenly over `spread_ms` (non-decreasing, so the batch is
+/// chronological; 0 stamps them all `timestamp_ms`), each starting with a unique tag so that no
+/// two stored events are identical.
 pub fn put_body(
     group: &str,
     stream: &str,
@@ -128,6 +129,7 @@ pub fn put_body(
     events: usize,
     event_bytes: usize,
     timestamp_ms: u64,
+    spread_ms: u64,
 ) -> PutBody {
     let head = format!(
         "{{\"logGroupName\":{},\"logStreamName\":{},",
@@ -140,7 +142,9 @@ pub fn put_body(
         if i > 0 {
             ev.put_u8(b',');
         }
-        ev.put_slice(format!("{{\"timestamp\":{timestamp_ms},\"message\":\"").as_bytes());
+        // Evenly over the spread, non-decreasing, so the batch stays chronological.
+        let at = timestamp_ms + spread_ms * i as u64 / events as u64;
+        ev.put_slice(format!("{{\"timestamp\":{at},\"message\":\"").as_bytes());
         let tag = format!("b{batch} e{i} ");
         let tag = &tag.as_bytes()[..tag.len().min(event_bytes)];
         ev.put_slice(tag);
@@ -188,7 +192,7 @@ mod tests {
 
     #[test]
     fn bodies_are_valid_json_with_exact_message_sizes() {
-        let b = put_body("g\"1", "s", 7, 3, 20, 1_700_000_000_000);
+        let b = put_body("g\"1", "s", 7, 3, 20, 1_700_000_000_000, 0);
         let v: serde_json::Value = serde_json::from_slice(&b.whole).expect("json");
         assert_eq!(v["logGroupName"], "g\"1");
         let evs = v["logEvents"].as_array().expect("array");
@@ -206,14 +210,27 @@ mod tests {
 
     #[test]
     fn tiny_messages_are_cut_not_overflowed() {
-        let b = put_body("g", "s", 123, 2, 1, 5);
+        let b = put_body("g", "s", 123, 2, 1, 5, 0);
         let v: serde_json::Value = serde_json::from_slice(&b.whole).expect("json");
         assert_eq!(v["logEvents"][1]["message"], "b");
     }
 
     #[test]
+    fn a_spread_stamps_the_batch_evenly_and_in_order() {
+        let b = put_body("g", "s", 0, 4, 5, 1_000, 100);
+        let v: serde_json::Value = serde_json::from_slice(&b.whole).expect("json");
+        let stamps: Vec<i64> = v["logEvents"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| e["timestamp"].as_i64().expect("timestamp"))
+            .collect();
+        assert_eq!(stamps, [1_000, 1_025, 1_050, 1_075]);
+    }
+
+    #[test]
     fn token_is_spliced_in() {
-        let b = put_body("g", "s", 0, 1, 5, 5);
+        let b = put_body("g", "s", 0, 1, 5, 5, 0);
         let v: serde_json::Value =
             serde_json::from_slice(&b.with_token(Some("49123"))).expect("json");
         assert_eq!(v["sequenceToken"], "49123");

@@ -237,7 +237,7 @@ fn stored(state: &State) -> Vec<crate::service::store::StoredEvent> {
     state
         .store
         .require_stream("g", "s")
-        .map(|s| s.lock().events.clone())
+        .map(|s| s.lock().events.to_vec())
         .unwrap_or_default()
 }
 
