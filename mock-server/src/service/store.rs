@@ -106,7 +106,7 @@ const CHUNK_EVENTS: usize = 256;
 /// late events, the same batch sent again) is inserted into the one chunk where it belongs, so it
 /// costs at most one chunk's worth of moves however long the stream is. Reading by position costs
 /// a binary search over the chunks' start positions.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct EventLog {
     /// Non-empty, sorted chunks; every event of a chunk sorts at or after every event before it.
     chunks: Vec<Vec<StoredEvent>>,
@@ -204,6 +204,15 @@ impl EventLog {
         }
     }
 }
+
+/// Two logs are equal when they hold the same events in the same order, however they are chunked.
+impl PartialEq for EventLog {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for EventLog {}
 
 impl std::ops::Index<usize> for EventLog {
     type Output = StoredEvent;
@@ -533,6 +542,36 @@ mod tests {
         assert_eq!(s.stored_bytes, 12);
         assert_eq!(s.events[3].seq, 3);
         assert_eq!(s.events.get(6), None);
+    }
+
+    #[test]
+    fn logs_are_equal_by_their_events_not_by_their_chunks() {
+        let all: Vec<StoredEvent> = (0..600).map(|i| event(i as i64 / 2, i)).collect();
+        let mut at_once = StreamState::default();
+        at_once.append(all.clone());
+        // The later half first, then the earlier half inserted in front: chunks split differently.
+        let mut in_two = StreamState::default();
+        in_two.append(all[300..].to_vec());
+        in_two.append(all[..300].to_vec());
+        assert_ne!(at_once.events.chunks.len(), 0);
+        assert_ne!(
+            at_once
+                .events
+                .chunks
+                .iter()
+                .map(Vec::len)
+                .collect::<Vec<_>>(),
+            in_two
+                .events
+                .chunks
+                .iter()
+                .map(Vec::len)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(at_once.events, in_two.events);
+        let mut shorter = StreamState::default();
+        shorter.append(all[..599].to_vec());
+        assert_ne!(at_once.events, shorter.events);
     }
 
     /// Appends every batch (each sorted first, as PutLogEvents requires) and checks the stream
