@@ -12,10 +12,9 @@ Usage: tests/bench/reads.py PATH/TO/cwlogs-mock [--events 1000000] [--streams 10
 
 import argparse
 import json
-import subprocess
-import sys
 import time
-import urllib.request
+
+from mock_process import call, start, stop
 
 
 def rss_bytes(pid):
@@ -28,27 +27,13 @@ def rss_bytes(pid):
 
 class Mock:
     def __init__(self, binary):
-        self.p = subprocess.Popen([binary, "--port", "0", "--throttle", "off", "--max-stored-bytes",
-                                   "none"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  text=True)
-        line = self.p.stdout.readline()
-        if not line.startswith("cwlogs-mock listening on "):
-            sys.exit(f"reads: no endpoint line: {line!r}")
-        self.url = line.split()[3]
+        self.p, self.url = start(binary, "--throttle", "off", "--max-stored-bytes", "none")
 
     def call(self, op, body):
-        req = urllib.request.Request(self.url + "/", data=json.dumps(body).encode(), method="POST")
-        req.add_header("X-Amz-Target", "Logs_20140328." + op)
-        req.add_header("Content-Type", "application/x-amz-json-1.1")
-        try:
-            with urllib.request.urlopen(req, timeout=600) as r:
-                return json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            sys.exit(f"reads: {op}: HTTP {e.code}: {e.read()[:300]!r}")
+        return call(self.url, op, body)
 
     def stop(self):
-        self.p.terminate()
-        self.p.wait(60)
+        stop(self.p)
 
 
 def message(i):

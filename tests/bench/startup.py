@@ -11,41 +11,23 @@ Usage: tests/bench/startup.py PATH/TO/cwlogs-mock [--samples 20] [--events 10000
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
+from mock_process import call, stop
+from mock_process import start as spawn
+
 
 def start(binary, *args):
+    """Starts the mock and waits for its first answer; returns the time that took."""
     t0 = time.perf_counter()
-    p = subprocess.Popen([binary, "--port", "0", *args], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True)
-    line = p.stdout.readline()
-    if not line.startswith("cwlogs-mock listening on "):
-        p.kill()
-        sys.exit(f"startup: no endpoint line: {line!r}")
-    url = line.split()[3]
+    p, url = spawn(binary, *args)
     with urllib.request.urlopen(url + "/_mock/health", timeout=30) as r:
         r.read()
     return time.perf_counter() - t0, p, url
-
-
-def stop(p):
-    p.terminate()
-    p.wait(60)
-
-
-def call(url, op, body):
-    req = urllib.request.Request(url + "/", data=json.dumps(body).encode(), method="POST")
-    req.add_header("X-Amz-Target", "Logs_20140328." + op)
-    req.add_header("Content-Type", "application/x-amz-json-1.1")
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return json.loads(r.read())
 
 
 def summary(name, seconds):
