@@ -47,12 +47,12 @@ pub struct ApiRequest {
 impl ApiRequest {
     /// Builds a request from the `X-Amz-Target` and `Authorization` header values and the body.
     pub fn new(target: Option<&str>, authorization: Option<&str>, body: &[u8]) -> Self {
-        let operation = match target {
-            Some(t) => t.strip_prefix(TARGET_PREFIX).unwrap_or(t).to_owned(),
-            None => String::new(),
-        };
+        let named = target.and_then(|t| t.strip_prefix(TARGET_PREFIX));
+        let operation = named.or(target).unwrap_or_default().to_owned();
         let scope = authorization.and_then(CredentialScope::parse);
-        let known = Operation::from_name(&operation);
+        // Only `Logs_20140328.<Op>` names an operation: the service answers a bare `PutLogEvents`
+        // (or any other prefix) with UnknownOperationException, like any unknown target.
+        let known = named.and_then(Operation::from_name);
         let body = RequestBody::read(known, body);
         Self {
             known,

@@ -91,6 +91,14 @@ async fn unknown_or_missing_targets_are_unknown_operation() {
     .await
     .unwrap();
     assert_eq!(r.json()["__type"], "UnknownOperationException");
+    // The operation's name alone, without the service's `Logs_20140328.` prefix, names nothing.
+    for bare in ["PutLogEvents", "DescribeLogGroups"] {
+        let r = raw_http(addr, "POST", "/", &[("X-Amz-Target", bare)], b"{}")
+            .await
+            .unwrap();
+        assert_eq!(r.status, 400, "{bare}");
+        assert_eq!(r.json()["__type"], "UnknownOperationException", "{bare}");
+    }
     let r = raw_http(
         addr,
         "GET",
