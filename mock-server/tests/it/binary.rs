@@ -1,6 +1,7 @@
 //! The `cwlogs-mock` binary: prints its endpoint first, takes flags and a config file, and stops
 //! cleanly on SIGTERM.
 
+use crate::support::api_call;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -92,21 +93,6 @@ async fn prints_the_endpoint_serves_and_stops_on_sigterm() {
     terminate(&mut run);
 }
 
-/// Sends a request of `operation` with `body`; returns the status.
-async fn call(addr: std::net::SocketAddr, operation: &str, body: &str) -> u16 {
-    let target = format!("Logs_20140328.{operation}");
-    crate::support::raw_http(
-        addr,
-        "POST",
-        "/",
-        &[("X-Amz-Target", target.as_str())],
-        body.as_bytes(),
-    )
-    .await
-    .expect("an answer")
-    .status
-}
-
 /// Sends SIGTERM and waits for a clean exit.
 fn terminate(run: &mut Running) {
     let pid = run.child.id().to_string();
@@ -126,13 +112,17 @@ async fn with_no_flags_nothing_is_throttled() {
     let run = spawn(&["--port", "0"]);
     let addr = endpoint_addr(&run.first_line);
     assert_eq!(
-        call(addr, "CreateLogGroup", r#"{"logGroupName":"g"}"#).await,
+        api_call(addr, "CreateLogGroup", r#"{"logGroupName":"g"}"#)
+            .await
+            .status,
         200
     );
     for _ in 0..40 {
-        assert_eq!(call(addr, "DescribeLogGroups", "{}").await, 200);
+        assert_eq!(api_call(addr, "DescribeLogGroups", "{}").await.status, 200);
         assert_eq!(
-            call(addr, "FilterLogEvents", r#"{"logGroupName":"g"}"#).await,
+            api_call(addr, "FilterLogEvents", r#"{"logGroupName":"g"}"#)
+                .await
+                .status,
             200
         );
     }
@@ -155,7 +145,7 @@ async fn with_no_flags_nothing_is_throttled() {
 async fn text_logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
     let mut run = spawn_with(&["--port", "0"], &[("RUST_LOG", "debug")], Stdio::piped());
     let addr = endpoint_addr(&run.first_line);
-    assert_eq!(call(addr, "DescribeLogGroups", "{}").await, 200);
+    assert_eq!(api_call(addr, "DescribeLogGroups", "{}").await.status, 200);
     let mut stderr = run.child.stderr.take().expect("stderr");
     terminate(&mut run);
     let mut logs = String::new();
