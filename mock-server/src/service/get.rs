@@ -53,8 +53,8 @@ pub(super) fn get_log_events(ctx: &Ctx<'_>) -> OpResult {
 
     let mut picked: Vec<usize> = Vec::new();
     let mut bytes = 0usize;
-    let mut take = |i: usize| -> bool {
-        let size = events[i].message.len() + 26;
+    let mut take = |i: usize, e: &StoredEvent| -> bool {
+        let size = e.message.len() + 26;
         if picked.len() >= limit || (bytes + size > MAX_PAGE_BYTES && !picked.is_empty()) {
             return false;
         }
@@ -64,15 +64,17 @@ pub(super) fn get_log_events(ctx: &Ctx<'_>) -> OpResult {
     };
     match direction {
         Direction::Forward => {
-            for i in (position..events.len()).filter(|&i| in_window(&events[i])) {
-                if !take(i) {
+            // One walk over the chunks, not a position lookup per event.
+            for (i, e) in (position..).zip(events.iter_from(position)) {
+                if in_window(e) && !take(i, e) {
                     break;
                 }
             }
         }
         Direction::Backward => {
-            for i in (0..position).rev().filter(|&i| in_window(&events[i])) {
-                if !take(i) {
+            for i in (0..position).rev() {
+                let e = &events[i];
+                if in_window(e) && !take(i, e) {
                     break;
                 }
             }
