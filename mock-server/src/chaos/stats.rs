@@ -64,6 +64,39 @@ pub(crate) struct StatsSnapshot {
     pub streams: BTreeMap<String, BTreeMap<String, StreamStats>>,
     /// Every fault fired, by rule name, including those on requests that name no stream.
     pub faults_fired: BTreeMap<String, u64>,
+    /// Connections accepted, and those the mock closed rather than the client.
+    pub connections: ConnectionStats,
+}
+
+/// Counters of the connections, for tests of slow and stuck clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConnectionStats {
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Closed for not completing a request head in time (`limits.header_read_timeout_ms`).
+    pub header_timeouts: u64,
+    /// Closed for not sending a request body in time (`limits.body_read_timeout_ms`).
+    pub body_timeouts: u64,
+    /// Closed for sending no new request in time (`limits.idle_timeout_ms`).
+    pub idle_timeouts: u64,
+    /// Closed to make room for a new client while every slot was taken.
+    pub evicted: u64,
+}
+
+/// What happened to a connection, as [`Stats::record_connection`] counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnectionEvent {
+    /// Accepted.
+    Accepted,
+    /// Closed by the header-read limit.
+    HeaderTimeout,
+    /// Closed by the body-read limit.
+    BodyTimeout,
+    /// Closed by the idle limit.
+    IdleTimeout,
+    /// Closed to make room.
+    Evicted,
 }
 
 /// The live counters of a mock. Cheap to update; the lock is never held across I/O.
@@ -135,6 +168,20 @@ impl Stats {
             let s = stream_entry(&mut inner, group, stream);
             *s.faults_fired.entry(rule.to_owned()).or_default() += 1;
         }
+    }
+
+    /// Counts a connection event.
+    pub(crate) fn record_connection(&self, event: ConnectionEvent) {
+        let mut inner = lock(&self.inner);
+        let c = &mut inner.connections;
+        let counter = match event {
+            ConnectionEvent::Accepted => &mut c.accepted,
+            ConnectionEvent::HeaderTimeout => &mut c.header_timeouts,
+            ConnectionEvent::BodyTimeout => &mut c.body_timeouts,
+            ConnectionEvent::IdleTimeout => &mut c.idle_timeouts,
+            ConnectionEvent::Evicted => &mut c.evicted,
+        };
+        *counter += 1;
     }
 
     fn with_stream(&self, group: &str, stream: &str, f: impl FnOnce(&mut StreamStats)) {
@@ -251,6 +298,21 @@ impl StatsSnapshot {
                 .iter()
                 .map(|(rule, n)| (format!("rule=\"{}\"", escape(rule)), *n))
                 .collect(),
+        );
+        let c = &self.connections;
+        family(
+            "cwlogs_mock_connections_total",
+            "Connections accepted, and closed by the mock, by event.",
+            [
+                ("accepted", c.accepted),
+                ("header_timeout", c.header_timeouts),
+                ("body_timeout", c.body_timeouts),
+                ("idle_timeout", c.idle_timeouts),
+                ("evicted", c.evicted),
+            ]
+            .into_iter()
+            .map(|(event, n)| (format!("event=\"{event}\""), n))
+            .collect(),
         );
         out
     }

@@ -166,9 +166,20 @@ pub struct Limits {
     /// `0` or `"none"` in a config file (and `null` in JSON).
     #[serde(with = "stored_bytes_cap")]
     pub max_stored_bytes: Option<u64>,
-    /// Most connections served at once; further clients wait in the listen backlog until one
-    /// closes, so a runaway client cannot exhaust the mock's file descriptors.
+    /// Most connections served at once, lowered at start below the process's open-file limit.
+    /// When every slot is taken, a new client makes the connection that has waited longest
+    /// without a request in service close; when all are serving, it waits in the listen backlog.
     pub max_connections: usize,
+    /// A connection must complete a request head within this many ms of its accept or of the
+    /// head's first byte, or it is closed. 0: no limit.
+    pub header_read_timeout_ms: u64,
+    /// A request body must arrive within this many ms of its head, or the connection is closed
+    /// without an answer. 0: no limit.
+    pub body_read_timeout_ms: u64,
+    /// A keep-alive connection with no new request this many ms after its last answer is closed
+    /// (longer than the SDKs' own pool idle times, 60-90 s, so that clients close first). 0: no
+    /// limit.
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -180,6 +191,9 @@ impl Default for Limits {
             max_body_bytes: 8 * 1024 * 1024,
             max_stored_bytes: Some(DEFAULT_MAX_STORED_BYTES),
             max_connections: 4096,
+            header_read_timeout_ms: 30_000,
+            body_read_timeout_ms: 30_000,
+            idle_timeout_ms: 120_000,
         }
     }
 }

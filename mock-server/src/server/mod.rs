@@ -23,8 +23,9 @@
 //! `config/` and `clock.rs`, are reads of plain data; the service reading the typed request and
 //! building [`ApiError`]s uses protocol's types, not its decoding.
 //!
-//! 1. **server** — [`accept_loop`] takes a connection slot (`limits.max_connections`) and accepts;
-//!    `serve_connection` runs hyper's HTTP/1.1 on it; [`route`] sees a path that is not an admin
+//! 1. **server** — [`accept_loop`] accepts and finds the connection a slot (`limits.max_connections`,
+//!    shedding the longest-waiting connection when all are taken, `connections.rs`);
+//!    `serve_connection` runs hyper's HTTP/1.1 on it under the header, body and idle limits; [`route`] sees a path that is not an admin
 //!    one (`/_mock/`, `/moto-api/`, `/_localstack/`), copies `X-Amz-Target` and `Authorization`,
 //!    and `read_body` reads the body under its cap.
 //! 2. **protocol** — [`ApiRequest::new`] (`protocol/envelope.rs`) strips `Logs_20140328.`, reads
@@ -81,8 +82,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
+mod connections;
+
 use crate::admin::{Admin, AdminRequest, AdminResponse};
 use crate::chaos::controls::Controls;
+use crate::chaos::stats::{ConnectionEvent, Stats};
 use crate::clock::{Clock, Monotonic, SystemClock, SystemMonotonic};
 use crate::config::{Config, TokenMode};
 use crate::persistence::snapshot::StoreSnapshot;
@@ -92,6 +96,7 @@ use crate::protocol::envelope::{ApiRequest, ApiResponse, CONTENT_TYPE as AMZ_JSO
 use crate::protocol::errors::ApiError;
 use crate::service::State;
 use crate::Error;
+use connections::{connection_cap, Connections, Entry, Expiry, Timeouts, Tracked};
 
 /// How long [`MockServer::shutdown`] lets open connections finish before closing them.
 const GRACE: Duration = Duration::from_secs(5);
@@ -117,6 +122,25 @@ struct Persistence {
 struct Served {
     pipeline: Pipeline,
     admin: Admin,
+    /// The open connections, to shed one when the slots run out.
+    connections: Arc<Connections>,
+    /// The header-read and idle limits of the configuration.
+    timeouts: Timeouts,
+    /// `limits.body_read_timeout_ms`, `None` when off.
+    body_timeout: Option<Duration>,
+}
+
+impl Served {
+    fn stats(&self) -> &Stats {
+        &self.admin.controls.stats
+    }
+
+    /// Counts a body that did not arrive in time, and closes its connection.
+    fn body_timed_out(&self) -> CloseConnection {
+        self.stats().record_connection(ConnectionEvent::BodyTimeout);
+        tracing::debug!("request body not complete in time; closing the connection");
+        CloseConnection
+    }
 }
 
 impl std::fmt::Debug for Served {
@@ -212,6 +236,10 @@ impl MockServerBuilder {
             clock: Arc::clone(&self.clock),
             controls,
         };
+        let timeouts = Timeouts::from_limits(&state.config.limits);
+        let body_timeout = Some(state.config.limits.body_read_timeout_ms)
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis);
         let served = Arc::new(Served {
             pipeline: Pipeline {
                 state,
@@ -219,6 +247,9 @@ impl MockServerBuilder {
                 hooks,
             },
             admin,
+            connections: Arc::new(Connections::default()),
+            timeouts,
+            body_timeout,
         });
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&served), rx));
@@ -316,36 +347,56 @@ impl Drop for MockServer {
 
 async fn accept_loop(listener: TcpListener, served: Arc<Served>, mut stop: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
-    let slots = Arc::new(Semaphore::new(
-        served.pipeline.state.config.limits.max_connections.max(1),
-    ));
+    let configured = served.pipeline.state.config.limits.max_connections;
+    let cap = connection_cap(configured);
+    if cap < configured {
+        tracing::info!(
+            configured,
+            cap,
+            "connection cap lowered below the open-file limit"
+        );
+    }
+    let slots = Arc::new(Semaphore::new(cap));
+    let mut accept_errors = AcceptErrors::default();
     loop {
-        // A free slot first, then a connection: at the cap, clients wait in the backlog.
-        let slot = tokio::select! {
-            _ = stop.changed() => break,
-            slot = Arc::clone(&slots).acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
-            },
-        };
-        tokio::select! {
+        // Accept first, then find the connection a slot: at the cap, the connection that has
+        // waited longest without a request in service makes room, so stalled clients cannot lock
+        // out a working one. Only when every connection is serving does the new one wait.
+        let (stream, peer) = tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let served = Arc::clone(&served);
-                    let stop = stop.clone();
-                    connections.spawn(async move {
-                        serve_connection(stream, peer, served, stop).await;
-                        drop(slot);
-                    });
-                }
+                Ok(accepted) => accepted,
                 Err(e) => {
+                    accept_errors.note(&e);
                     // Out of file descriptors and similar: back off briefly instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
                 }
             },
-        }
+        };
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                if served.connections.shed_one() {
+                    served.stats().record_connection(ConnectionEvent::Evicted);
+                }
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    slot = Arc::clone(&slots).acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                }
+            }
+        };
+        served.stats().record_connection(ConnectionEvent::Accepted);
+        let entry = served.connections.open();
+        let served = Arc::clone(&served);
+        let stop = stop.clone();
+        connections.spawn(async move {
+            serve_connection(stream, peer, entry, served, stop).await;
+            drop(slot);
+        });
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
@@ -358,27 +409,91 @@ async fn accept_loop(listener: TcpListener, served: Arc<Served>, mut stop: watch
     }
 }
 
+/// Failed accepts, logged at most once a second: out of descriptors, the kernel reports the same
+/// error for every pending client (issue 20 saw ~100 identical lines a second).
+#[derive(Default)]
+struct AcceptErrors {
+    last_logged: Option<tokio::time::Instant>,
+    suppressed: u64,
+}
+
+impl AcceptErrors {
+    fn note(&mut self, error: &std::io::Error) {
+        let now = tokio::time::Instant::now();
+        if self
+            .last_logged
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+        {
+            self.suppressed += 1;
+            return;
+        }
+        tracing::warn!(%error, suppressed = self.suppressed, "accept failed");
+        self.last_logged = Some(now);
+        self.suppressed = 0;
+    }
+}
+
 async fn serve_connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
+    entry: Entry,
     served: Arc<Served>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let service = service_fn(move |req| {
+    let activity = Arc::clone(entry.activity());
+    let io = TokioIo::new(Tracked::new(stream, Arc::clone(&activity)));
+    let service = {
         let served = Arc::clone(&served);
-        async move { route(&served, req).await }
-    });
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let activity = Arc::clone(&activity);
+        service_fn(move |req| {
+            let served = Arc::clone(&served);
+            let serving = activity.serving();
+            async move {
+                let answer = route(&served, req).await;
+                drop(serving);
+                answer
+            }
+        })
+    };
+    let conn = http1::Builder::new().serve_connection(io, service);
     tokio::pin!(conn);
-    let result = tokio::select! {
-        r = conn.as_mut() => r,
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
+    let timeouts = served.timeouts;
+    let mut stopping = false;
+    let result = loop {
+        let check = activity.next_check(&timeouts, tokio::time::Instant::now());
+        tokio::select! {
+            r = conn.as_mut() => break r,
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = activity.evicted() => {
+                tracing::debug!(%peer, "connection closed to make room for a new client");
+                return;
+            }
+            _ = sleep_until(check) => {
+                if let Some(expiry) = activity.expired(&timeouts, tokio::time::Instant::now()) {
+                    let event = match expiry {
+                        Expiry::Header => ConnectionEvent::HeaderTimeout,
+                        Expiry::Idle => ConnectionEvent::IdleTimeout,
+                    };
+                    served.stats().record_connection(event);
+                    tracing::debug!(%peer, ?expiry, "connection closed by a timeout");
+                    return;
+                }
+            }
         }
     };
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection ended");
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -400,7 +515,7 @@ async fn route(
 ) -> Result<Response<Full<Bytes>>, CloseConnection> {
     let path = req.uri().path().to_owned();
     if crate::admin::is_admin_path(&path) {
-        return Ok(admin(&served.admin, req).await);
+        return admin(served, req).await;
     }
     let pipeline = &served.pipeline;
     let header = |name: &str| {
@@ -413,7 +528,7 @@ async fn route(
     let authorization = header("authorization");
     let is_post = req.method() == hyper::Method::POST;
     let limit = pipeline.state.config.limits.max_body_bytes;
-    let body = read_body(req, limit).await;
+    let body = read_body(req, limit, served.body_timeout).await;
 
     let (request, early) = match body {
         Ok(bytes) => {
@@ -422,7 +537,8 @@ async fn route(
             let early = (!is_post).then(ApiError::unknown_operation);
             (request, early)
         }
-        Err(e) => (
+        Err(BodyError::TimedOut) => return Err(served.body_timed_out()),
+        Err(BodyError::Refused(e)) => (
             ApiRequest::new(target.as_deref(), authorization.as_deref(), b""),
             Some(e),
         ),
@@ -448,22 +564,42 @@ async fn route(
     }
 }
 
-async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
+/// Why a request body was not read.
+enum BodyError {
+    /// Refused with an answer (too large, unreadable).
+    Refused(ApiError),
+    /// Not complete within `limits.body_read_timeout_ms`: the connection is closed unanswered.
+    TimedOut,
+}
+
+async fn read_body(
+    req: Request<Incoming>,
+    limit: usize,
+    timeout: Option<Duration>,
+) -> Result<Bytes, BodyError> {
     let declared = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::body_too_large(limit));
+        return Err(BodyError::Refused(ApiError::body_too_large(limit)));
     }
-    match Limited::new(req.into_body(), limit).collect().await {
+    let collect = Limited::new(req.into_body(), limit).collect();
+    let collected = match timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, collect).await {
+            Ok(collected) => collected,
+            Err(_) => return Err(BodyError::TimedOut),
+        },
+        None => collect.await,
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(ApiError::body_too_large(limit))
+            Err(BodyError::Refused(ApiError::body_too_large(limit)))
         }
         // The client went away or sent a broken body; it will not read this answer anyway.
-        Err(_) => Err(ApiError::serialization(None)),
+        Err(_) => Err(BodyError::Refused(ApiError::serialization(None))),
     }
 }
 
@@ -489,12 +625,16 @@ fn to_http(request_id: &str, response: ApiResponse) -> Response<Full<Bytes>> {
     http
 }
 
-async fn admin(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn admin(
+    served: &Served,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, CloseConnection> {
+    let admin = &served.admin;
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let limit = admin.state.config.limits.max_body_bytes;
-    let answer = match read_body(req, limit).await {
+    let answer = match read_body(req, limit, served.body_timeout).await {
         Ok(body) => crate::admin::handle(
             admin,
             &AdminRequest {
@@ -504,7 +644,8 @@ async fn admin(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> {
                 body: &body,
             },
         ),
-        Err(e) => AdminResponse::error(
+        Err(BodyError::TimedOut) => return Err(served.body_timed_out()),
+        Err(BodyError::Refused(e)) => AdminResponse::error(
             e.status,
             e.message.unwrap_or_else(|| "unreadable body".into()),
         ),
@@ -513,5 +654,5 @@ async fn admin(admin: &Admin, req: Request<Incoming>) -> Response<Full<Bytes>> {
     *http.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::NOT_FOUND);
     http.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
-    http
+    Ok(http)
 }

@@ -27,6 +27,7 @@ mod put_log_events;
 mod request_path_proptest;
 mod retention_and_tags;
 mod server_lifecycle;
+mod slow_clients;
 #[cfg(feature = "cli")]
 mod state_file_binary;
 mod state_file_restart;

@@ -137,21 +137,47 @@ async fn admin_events_lists_a_stream_in_order() {
     assert_eq!(r.status, 400);
 }
 
+/// Tells the test when a DescribeLogGroups request is in service, then holds it there a while.
+#[derive(Debug)]
+struct HoldDescribe {
+    in_service: tokio::sync::Notify,
+}
+
+impl mock_server::Hook for HoldDescribe {
+    fn before_decision(
+        &self,
+        request: &mock_server::ApiRequest,
+        _now_ms: i64,
+    ) -> mock_server::Before {
+        if request.operation == "DescribeLogGroups" {
+            self.in_service.notify_one();
+            return mock_server::Before::Delay(std::time::Duration::from_millis(300));
+        }
+        mock_server::Before::Continue
+    }
+}
+
 #[tokio::test]
-async fn connections_over_the_cap_wait_for_a_free_slot() {
+async fn at_the_cap_a_connection_in_service_is_never_shed() {
     let mut config = Config::default();
     config.limits.max_connections = 1;
-    let server = MockServer::start(config).await.unwrap();
+    let hold = std::sync::Arc::new(HoldDescribe {
+        in_service: tokio::sync::Notify::new(),
+    });
+    let server = MockServer::builder(config)
+        .hook(hold.clone())
+        .start()
+        .await
+        .unwrap();
     let addr = server.local_addr();
-    // An idle client holds the only slot.
-    let holder = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The only slot is held by a request in service.
+    let holder = tokio::spawn(async move { api_call(addr, "DescribeLogGroups", "{}").await });
+    hold.in_service.notified().await;
     let waiting =
         tokio::spawn(async move { raw_http(addr, "GET", "/_mock/health", &[], b"").await });
-    // The second client is not served while the first holds the slot. (If it were, the cap would be
-    // broken: this wait can only make the test pass late, never fail falsely.)
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    assert!(!waiting.is_finished());
-    drop(holder);
+    // The newcomer can shed nobody, so it waits; the request in service is answered, not cut.
+    let held = holder.await.unwrap();
+    assert_eq!(held.status, 200, "{}", held.body);
     let r = waiting
         .await
         .unwrap()
