@@ -73,22 +73,25 @@ e2e profile="release": venv
     {{cargo}} build --profile {{profile}} --locked {{ if profile == "dev" { "--workspace --all-targets" } else { "-p mock-server -p sdk-adapter --bins" } }}
     PATH="{{venv}}/bin:$PATH" bash tests/e2e/run.sh target/{{ if profile == "dev" { "debug" } else { profile } }}
 
-# Fails if the cases do not finish within `minutes`; CWLOGS_TIER1_CASES, CWLOGS_TIER2_CASES and
-# CWLOGS_TIER3_CASES override the case counts.
-# The chaos suite's three tiers with many more generated cases than `just test` (release build).
+# Fails if the cases do not finish within `minutes`; CWLOGS_TIER1_CASES, CWLOGS_TIER2_CASES,
+# CWLOGS_TIER3_CASES and CWLOGS_FUZZ_CASES override the case counts. Failing fuzz inputs land in
+# mock-server/proptest-regressions/request_path_fuzz.txt: commit them with the fix.
+# The chaos suite's tiers and the mock's request-path fuzz target, many more cases (release).
 soak minutes="30":
     #!/usr/bin/env bash
     set -euo pipefail
     export CWLOGS_TIER1_CASES="${CWLOGS_TIER1_CASES:-50000}"
     export CWLOGS_TIER2_CASES="${CWLOGS_TIER2_CASES:-300}"
     export CWLOGS_TIER3_CASES="${CWLOGS_TIER3_CASES:-20000}"
-    {{cargo}} build --release --locked -p cwlogs-tests --tests
-    echo "soak: tier 1 $CWLOGS_TIER1_CASES, tier 2 $CWLOGS_TIER2_CASES, tier 3 $CWLOGS_TIER3_CASES cases, at most {{minutes}} min"
+    export CWLOGS_FUZZ_CASES="${CWLOGS_FUZZ_CASES:-200000}"
+    {{cargo}} build --release --locked -p cwlogs-tests -p mock-server --tests
+    echo "soak: tier 1 $CWLOGS_TIER1_CASES, tier 2 $CWLOGS_TIER2_CASES, tier 3 $CWLOGS_TIER3_CASES, fuzz $CWLOGS_FUZZ_CASES cases, at most {{minutes}} min"
     status=0
-    timeout --signal=TERM "{{minutes}}m" {{cargo}} test --release --locked -p cwlogs-tests \
-        --test it || status=$?
+    timeout --signal=TERM "{{minutes}}m" bash -c '
+        {{cargo}} test --release --locked -p mock-server --test it request_path_proptest &&
+        {{cargo}} test --release --locked -p cwlogs-tests --test it' || status=$?
     if [ "$status" -eq 124 ]; then
-        echo "soak: did not finish within {{minutes}} min; lower the CWLOGS_TIER*_CASES counts or raise minutes"
+        echo "soak: did not finish within {{minutes}} min; lower the CWLOGS_*_CASES counts or raise minutes"
     fi
     exit "$status"
 

@@ -61,8 +61,9 @@ mod service;
 
 pub use catalogue::{Operation, BOTOCORE_VERSION, OPERATION_COUNT};
 pub use clock::{Clock, ManualClock, ManualMonotonic, Monotonic, SystemClock, SystemMonotonic};
+pub use config::admin::{AdminConfig, DEFAULT_MAX_WRITERS};
 pub use config::faults::{Fault, FaultPlan, FaultRule, FaultsConfig};
-pub use config::state::StateConfig;
+pub use config::state::{Durability, StateConfig, DEFAULT_COMPACT_ABOVE_BYTES};
 pub use config::throttle::{ThrottleConfig, ThrottlePreset, ThrottleRates};
 pub use config::{parse_stored_bytes_cap, Config, Limits, TokenMode, DEFAULT_MAX_STORED_BYTES};
 pub use error::{Error, StateFileError};

@@ -27,12 +27,16 @@
 //! requests are never throttled or faulted, and bad input gets a 400 (a wrong method 405, an
 //! unknown path 404) whose `error` member says what is wrong.
 
+mod guard;
+
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+pub(crate) use guard::Headers;
+
 use crate::chaos::controls::Controls;
-use crate::chaos::writers::{StoreAppender, StreamAppender, WriterSpec};
+use crate::chaos::writers::{StoreAppender, StreamAppender, WriterRefusal, WriterSpec};
 use crate::clock::Clock;
 use crate::config::faults::FaultPlan;
 use crate::config::throttle::ThrottleRates;
@@ -90,6 +94,8 @@ pub(crate) struct AdminRequest<'a> {
     pub query: &'a str,
     /// The body.
     pub body: &'a [u8],
+    /// The headers the guard checks (`Host`, `Origin`, `Content-Type`).
+    pub headers: Headers<'a>,
 }
 
 /// One admin answer, independent of HTTP.
@@ -124,6 +130,14 @@ impl AdminResponse {
 
 /// Answers one admin request.
 pub(crate) fn handle(admin: &Admin, request: &AdminRequest<'_>) -> AdminResponse {
+    let config = &admin.state.config;
+    let guard = guard::Guard {
+        bind: config.bind,
+        allowed_hosts: &config.admin.allowed_hosts,
+    };
+    if let Err(refusal) = guard.check(&request.headers, !request.body.is_empty()) {
+        return AdminResponse::error(refusal.status, refusal.message);
+    }
     if request.path.starts_with(MOTO_PREFIX) || request.path.starts_with(LOCALSTACK_PREFIX) {
         return drop_in(admin, request);
     }
@@ -157,10 +171,17 @@ pub(crate) fn handle(admin: &Admin, request: &AdminRequest<'_>) -> AdminResponse
             controls.faults.clear();
             AdminResponse::ok(&plan_json(&FaultPlan::default()))
         }
-        ("writers", "POST") => match WriterSpec::from_json(request.body)
-            .and_then(|spec| controls.writers.start(spec, admin.appender()))
-        {
-            Ok(status) => AdminResponse::json(201, &to_json(&status)),
+        ("writers", "POST") => match WriterSpec::from_json(request.body) {
+            Ok(spec) => {
+                match controls
+                    .writers
+                    .start(spec, admin.appender(), config.admin.max_writers)
+                {
+                    Ok(status) => AdminResponse::json(201, &to_json(&status)),
+                    Err(WriterRefusal::Invalid(message)) => AdminResponse::error(400, message),
+                    Err(WriterRefusal::TooMany(message)) => AdminResponse::error(429, message),
+                }
+            }
             Err(message) => AdminResponse::error(400, message),
         },
         ("writers", "GET") => AdminResponse::ok(&json!({ "writers": controls.writers.list() })),
@@ -347,6 +368,11 @@ mod tests {
                 path,
                 query,
                 body: body.as_bytes(),
+                headers: Headers {
+                    host: Some("127.0.0.1:4588"),
+                    origin: None,
+                    content_type: Some("application/json"),
+                },
             },
         )
     }

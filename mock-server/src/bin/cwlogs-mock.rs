@@ -65,11 +65,16 @@ struct Args {
     /// Seed of every random fault decision [default: 0].
     #[arg(long, value_name = "N")]
     fault_seed: Option<u64>,
-    /// Load the store from this file at start, save it there on clean shutdown and periodically.
-    /// A corrupt file stops the start and is left untouched.
+    /// Load the store from this file at start, journal every change before acknowledging it
+    /// (PATH.journal), save on clean shutdown. A corrupt file stops the start and is left untouched.
     #[arg(long, value_name = "PATH")]
     state_file: Option<PathBuf>,
-    /// How often to save the state file while running, in milliseconds [default: 30000].
+    /// When an answer may acknowledge a change: `always` (after fdatasync), `os` (after the OS
+    /// has it; survives SIGKILL) or `periodic` (at once, flushed every save interval) [default: os].
+    #[arg(long, value_name = "MODE")]
+    durability: Option<mock_server::Durability>,
+    /// How often to check the journal for compaction (and flush it, with `periodic`), in
+    /// milliseconds [default: 30000].
     #[arg(long, value_name = "MS")]
     state_save_interval_ms: Option<u64>,
     /// Strict mode: accept a put whose token was superseded less than this many ms ago, as the
@@ -84,6 +89,10 @@ struct Args {
     /// 0 or `none` for no cap [default: 1073741824, 1 GiB].
     #[arg(long, value_name = "BYTES", value_parser = parse_stored_bytes_cap_arg)]
     max_stored_bytes: Option<StoredBytesCap>,
+    /// Also answer the admin API under this host name (repeatable; adds to admin.allowed_hosts).
+    /// IP addresses, localhost and names without a dot are always accepted.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
     /// Log output format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -135,9 +144,13 @@ impl Args {
         if let Some(path) = self.state_file {
             config.state.file = Some(path);
         }
+        if let Some(durability) = self.durability {
+            config.state.durability = durability;
+        }
         if let Some(ms) = self.state_save_interval_ms {
             config.state.save_interval_ms = ms;
         }
+        config.admin.allowed_hosts.extend(self.allowed_hosts);
         Ok(config)
     }
 }
@@ -217,6 +230,22 @@ impl StopSignals {
     }
 }
 
+/// The first line of stdout. The first word after "listening on" stays the URL a local client
+/// uses (scripts read it); a wildcard bind is named next to it, since that URL alone hides it.
+fn listening_line(
+    endpoint: &str,
+    bound: std::net::SocketAddr,
+    mode: TokenMode,
+    region: &str,
+) -> String {
+    let wildcard = if bound.ip().is_unspecified() {
+        format!(", bound to {bound} on every interface")
+    } else {
+        String::new()
+    };
+    format!("cwlogs-mock listening on {endpoint} (token mode {mode:?}, region {region}{wildcard})")
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -239,6 +268,13 @@ async fn main() -> std::process::ExitCode {
     };
     let signals = StopSignals::install();
     let endpoint = server.endpoint();
+    if server.local_addr().ip().is_unspecified() {
+        tracing::warn!(
+            bind = %server.local_addr(),
+            "listening on every interface: anyone who can reach this machine can read, write and \
+             wipe the store; the admin API still refuses browsers (Host, Origin and JSON checks)"
+        );
+    }
     // Stdout carries only these two lines, so scripts can read the endpoint from the first one.
     // Write errors are ignored: a caller that closed the pipe after reading the endpoint must not
     // bring the server down (println! would panic on EPIPE).
@@ -247,7 +283,8 @@ async fn main() -> std::process::ExitCode {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,
-            "cwlogs-mock listening on {endpoint} (token mode {mode:?}, region {region})"
+            "{}",
+            listening_line(&endpoint, server.local_addr(), mode, &region)
         );
         let _ = writeln!(
             out,
@@ -263,5 +300,32 @@ async fn main() -> std::process::ExitCode {
             eprintln!("cwlogs-mock: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wildcard_bind_is_named_after_the_local_endpoint() {
+        let line = listening_line(
+            "http://127.0.0.1:4588",
+            "0.0.0.0:4588".parse().unwrap(),
+            TokenMode::Current,
+            "us-east-1",
+        );
+        assert_eq!(
+            line,
+            "cwlogs-mock listening on http://127.0.0.1:4588 (token mode Current, region \
+             us-east-1, bound to 0.0.0.0:4588 on every interface)"
+        );
+        let loopback = listening_line(
+            "http://127.0.0.1:4588",
+            "127.0.0.1:4588".parse().unwrap(),
+            TokenMode::Strict,
+            "eu-west-1",
+        );
+        assert!(!loopback.contains("bound to"), "{loopback}");
     }
 }

@@ -22,6 +22,18 @@ pub(crate) const MAX_RATE_PER_SEC: f64 = 10_000.0;
 /// Longest accepted run, one hour: longer is almost certainly a typo in milliseconds.
 pub(crate) const MAX_DURATION_MS: u64 = 3_600_000;
 
+/// Most writers `GET /_mock/writers` remembers; the oldest that have ended are forgotten first.
+pub(crate) const HISTORY: usize = 256;
+
+/// Why a writer was not started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WriterRefusal {
+    /// The spec is wrong or names a stream that does not exist (400).
+    Invalid(String),
+    /// As many writers as allowed are running (429).
+    TooMany(String),
+}
+
 /// What to write: the body of `POST /_mock/writers`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -193,18 +205,42 @@ impl BackgroundWriters {
     }
 
     /// Starts a writer for `spec` on the current tokio runtime. Refused (with the reason) if the
-    /// stream does not exist.
+    /// stream does not exist, or if `max_running` writers are running already.
     pub(crate) fn start(
         &self,
         spec: WriterSpec,
         appender: Arc<dyn StreamAppender>,
-    ) -> Result<WriterStatus, String> {
-        spec.validate()?;
+        max_running: usize,
+    ) -> Result<WriterStatus, WriterRefusal> {
+        spec.validate().map_err(WriterRefusal::Invalid)?;
         if !appender.stream_exists(&spec.log_group_name, &spec.log_stream_name) {
-            return Err(format!(
+            return Err(WriterRefusal::Invalid(format!(
                 "log stream {:?} in log group {:?} does not exist; create it first",
                 spec.log_stream_name, spec.log_group_name
-            ));
+            )));
+        }
+        let mut writers = lock(&self.writers);
+        let running = writers
+            .iter()
+            .filter(|w| lock(&w.status).state == WriterState::Running)
+            .count();
+        if running >= max_running {
+            return Err(WriterRefusal::TooMany(format!(
+                "{running} background writers are running, the most allowed \
+                 (admin.max_writers = {max_running}); wait for one to finish or POST /_mock/reset"
+            )));
+        }
+        // Keep the history bounded: forget the oldest writers that have ended.
+        while writers.len() >= HISTORY {
+            match writers
+                .iter()
+                .position(|w| lock(&w.status).state != WriterState::Running)
+            {
+                Some(oldest) => {
+                    writers.remove(oldest);
+                }
+                None => break,
+            }
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let status = Arc::new(Mutex::new(WriterStatus {
@@ -216,7 +252,7 @@ impl BackgroundWriters {
         }));
         let task = tokio::spawn(run(spec, Arc::clone(&status), appender));
         let first = lock(&status).clone();
-        lock(&self.writers).push(Running { status, task });
+        writers.push(Running { status, task });
         Ok(first)
     }
 
@@ -367,7 +403,9 @@ mod tests {
     async fn a_writer_appends_at_its_rate_then_finishes() {
         let writers = BackgroundWriters::new();
         let recorder = Arc::new(Recorder::default());
-        let started = writers.start(spec(200.0, 100), recorder.clone()).unwrap();
+        let started = writers
+            .start(spec(200.0, 100), recorder.clone(), 16)
+            .unwrap();
         assert_eq!((started.id, started.state), (1, WriterState::Running));
         let done = wait_done(&writers).await;
         assert_eq!(done.state, WriterState::Finished);
@@ -382,7 +420,9 @@ mod tests {
     async fn a_tiny_rate_writes_once_and_finishes() {
         let writers = BackgroundWriters::new();
         let recorder = Arc::new(Recorder::default());
-        writers.start(spec(1e-300, 20), recorder.clone()).unwrap();
+        writers
+            .start(spec(1e-300, 20), recorder.clone(), 16)
+            .unwrap();
         let done = wait_done(&writers).await;
         assert_eq!((done.state, done.appended), (WriterState::Finished, 1));
     }
@@ -394,7 +434,7 @@ mod tests {
             fail_after: Some(2),
             ..Recorder::default()
         });
-        writers.start(spec(500.0, 5_000), recorder).unwrap();
+        writers.start(spec(500.0, 5_000), recorder, 16).unwrap();
         let done = wait_done(&writers).await;
         assert_eq!(done.state, WriterState::Failed);
         assert_eq!(done.appended, 2);
@@ -407,10 +447,39 @@ mod tests {
         let recorder = Arc::new(Recorder::default());
         let mut other = spec(1.0, 10);
         other.log_stream_name = "nope".into();
-        let err = writers.start(other, recorder.clone()).unwrap_err();
-        assert!(err.contains("does not exist"), "{err}");
-        writers.start(spec(1.0, 60_000), recorder).unwrap();
+        let err = writers.start(other, recorder.clone(), 16).unwrap_err();
+        assert!(
+            matches!(&err, WriterRefusal::Invalid(m) if m.contains("does not exist")),
+            "{err:?}"
+        );
+        writers.start(spec(1.0, 60_000), recorder, 16).unwrap();
         writers.stop_all();
         assert!(writers.list().is_empty());
+    }
+
+    #[tokio::test]
+    async fn running_writers_are_capped_and_ended_ones_forgotten_first() {
+        let writers = BackgroundWriters::new();
+        let recorder = Arc::new(Recorder::default());
+        writers
+            .start(spec(1.0, 60_000), recorder.clone(), 2)
+            .unwrap();
+        writers
+            .start(spec(1.0, 60_000), recorder.clone(), 2)
+            .unwrap();
+        let err = writers
+            .start(spec(1.0, 60_000), recorder.clone(), 2)
+            .unwrap_err();
+        assert!(
+            matches!(&err, WriterRefusal::TooMany(m) if m.contains("admin.max_writers = 2")),
+            "{err:?}"
+        );
+        // Ended writers do not count against the cap, and the history stays bounded.
+        writers.stop_all();
+        for _ in 0..HISTORY + 2 {
+            writers.start(spec(1e-300, 1), recorder.clone(), 2).unwrap();
+            let _ = wait_done(&writers).await;
+        }
+        assert!(writers.list().len() <= HISTORY);
     }
 }

@@ -7,6 +7,7 @@
 //! nothing of the mock but [`crate::error`]. The sections of the layers above ([`throttle`],
 //! [`faults`], [`state`]) live here as data so that the layers that act on them stay one-way.
 
+pub(crate) mod admin;
 pub(crate) mod faults;
 pub(crate) mod state;
 pub(crate) mod throttle;
@@ -73,6 +74,8 @@ pub struct Config {
     pub faults: faults::FaultsConfig,
     /// Persistence of the store across restarts.
     pub state: state::StateConfig,
+    /// Who may reach the admin API, and how many background writers it starts.
+    pub admin: admin::AdminConfig,
 }
 
 impl Default for Config {
@@ -89,6 +92,7 @@ impl Default for Config {
             throttle: throttle::ThrottleConfig::default(),
             faults: faults::FaultsConfig::default(),
             state: state::StateConfig::default(),
+            admin: admin::AdminConfig::default(),
         }
     }
 }
@@ -254,6 +258,9 @@ impl Config {
         self.state
             .validate()
             .map_err(|e| Error::InvalidConfig(format!("state: {e}")))?;
+        self.admin
+            .validate()
+            .map_err(|e| Error::InvalidConfig(format!("admin: {e}")))?;
         Ok(())
     }
 }

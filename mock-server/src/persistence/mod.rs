@@ -7,23 +7,26 @@
 //! - **A corrupt file is never overwritten**: saving is only possible through a [`StateFile`], and one
 //!   exists only after the file at its path was read successfully (or did not exist). A file that
 //!   does not parse stops the start with a message naming the path and the parser's position.
-//! - **Periodic saves** run off the request path: the snapshot is taken by a caller-supplied closure
-//!   (which holds store locks only while copying) and the write happens on a blocking thread.
+//! - **Streamed saves**: the JSON goes to the file as it is produced, one stream at a time under
+//!   its lock, so saving holds no copy of the store.
+//!
+//! Between saves, the journal (`journal.rs`) makes every acknowledged change durable;
+//! `durable.rs` puts the two together.
 
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod durable;
+pub(crate) mod journal;
 pub(crate) mod snapshot;
 
 use crate::error::StateFileError;
 use crate::service::store::Store;
-use snapshot::StoreSnapshot;
+use snapshot::{LiveStore, StoreSnapshot};
 
 /// The `format` field of every state file; anything else is refused.
 pub(crate) const FORMAT: &str = "cwlogs-mock-state";
@@ -106,24 +109,31 @@ impl StateFile {
         ))
     }
 
-    /// Opens the state file at `path` and loads what it holds into the empty `store`. A file that
-    /// names a group or stream twice is refused like any other corrupt file.
-    pub(crate) fn load_store(path: &Path, store: &Store) -> Result<Self, StateFileError> {
+    /// Opens the state file at `path` and loads what it holds into the empty `store`; returns the
+    /// handle and the highest LSN the file records. A file that names a group or stream twice,
+    /// or holds a counter out of range, is refused like any other corrupt file.
+    pub(crate) fn load_store(path: &Path, store: &Store) -> Result<(Self, u64), StateFileError> {
         let (file, snapshot) = Self::open::<StoreSnapshot>(path)?;
+        let mut max_lsn = 0;
         if let Some(snapshot) = snapshot {
-            snapshot
+            max_lsn = snapshot
                 .restore_into(store)
                 .map_err(|reason| StateFileError::Corrupt {
                     path: path.to_owned(),
                     reason,
                 })?;
         }
-        Ok(file)
+        Ok((file, max_lsn))
     }
 
-    /// Saves a snapshot of `store` (see [`StateFile::save`]).
-    pub(crate) fn save_store(&self, store: &Store) -> Result<(), StateFileError> {
-        self.save(&StoreSnapshot::take(store))
+    /// Saves the live `store`, one stream at a time under its lock (see [`StateFile::save`]).
+    pub(crate) fn save_store(&self, store: &Store) -> Result<u64, StateFileError> {
+        self.save(&LiveStore(store))
+    }
+
+    /// The state file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The temporary file a save writes before renaming: in the same directory, so that the
@@ -139,104 +149,66 @@ impl StateFile {
     }
 
     /// Saves `state` atomically: write a temporary file, flush it to disk, rename it over the
-    /// state file. Blocking; call it from a blocking thread in async code.
-    pub(crate) fn save<T: Serialize>(&self, state: &T) -> Result<(), StateFileError> {
+    /// state file; returns the file's size. The JSON is streamed to the file as it is produced,
+    /// so saving holds no copy of the state. Blocking; call it from a blocking thread in async code.
+    pub(crate) fn save<T: Serialize>(&self, state: &T) -> Result<u64, StateFileError> {
         let envelope = EnvelopeOut {
             format: FORMAT,
             version: VERSION,
             store: state,
         };
-        let bytes = serde_json::to_vec(&envelope).map_err(|e| StateFileError::Serialize {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })?;
         let temp = self.temp_path();
         let write_err = |source| StateFileError::Write {
             path: self.path.clone(),
             source,
         };
         let result = (|| {
-            let mut file = fs::File::create(&temp)?;
-            file.write_all(&bytes)?;
+            let file = fs::File::create(&temp)?;
+            let mut out = io::BufWriter::with_capacity(1 << 20, file);
+            serde_json::to_writer(&mut out, &envelope).map_err(io::Error::other)?;
+            let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
             file.sync_all()?;
-            fs::rename(&temp, &self.path)
+            let size = file.metadata()?.len();
+            fs::rename(&temp, &self.path)?;
+            Ok(size)
         })();
-        if let Err(e) = result {
-            // Leave no stray temporary file behind; the old state file is untouched either way.
-            let _ = fs::remove_file(&temp);
-            return Err(write_err(e));
-        }
+        let size = match result {
+            Ok(size) => size,
+            Err(e) => {
+                // Leave no stray temporary file behind; the old state file is untouched either way.
+                let _ = fs::remove_file(&temp);
+                return Err(write_err(e));
+            }
+        };
         // Make the rename itself durable where the platform allows opening a directory.
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(dir) = fs::File::open(dir) {
-                let _ = dir.sync_all();
+        journal::sync_dir(&self.path);
+        Ok(size)
+    }
+
+    /// Removes the temporary files of saves that a crash interrupted (issue 20: every killed save
+    /// left `PATH.tmp-<pid>` behind, 698 MB after 7 kills). Returns how many were removed.
+    pub(crate) fn remove_stale_temporaries(path: &Path) -> usize {
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            return 0;
+        };
+        let prefix = format!("{name}.tmp-");
+        let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => dir.to_owned(),
+            None => PathBuf::from("."),
+        };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix)
+                && fs::remove_file(entry.path()).is_ok()
+            {
+                tracing::info!(path = %entry.path().display(), "removed the temporary file of an interrupted save");
+                removed += 1;
             }
         }
-        Ok(())
-    }
-
-    /// Starts a task that saves a fresh snapshot every `every` until the returned handle is
-    /// stopped or dropped. A failed save is logged and retried at the next tick: a full disk must
-    /// not take the mock down mid-test.
-    pub(crate) fn spawn_periodic<T, F>(&self, every: Duration, snapshot: F) -> PeriodicSave
-    where
-        T: Serialize + Send + 'static,
-        F: Fn() -> T + Send + Sync + 'static,
-    {
-        let file = self.clone();
-        let snapshot = Arc::new(snapshot);
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            // The first tick fires at once; the state was just loaded, so skip it.
-            ticks.tick().await;
-            loop {
-                tokio::select! {
-                    _ = ticks.tick() => {}
-                    _ = &mut stop_rx => break,
-                }
-                let file = file.clone();
-                let snapshot = Arc::clone(&snapshot);
-                let saved = tokio::task::spawn_blocking(move || file.save(&snapshot())).await;
-                match saved {
-                    Ok(Ok(())) => tracing::debug!("state file saved"),
-                    Ok(Err(e)) => tracing::warn!("periodic save failed: {e}"),
-                    Err(e) => tracing::warn!("periodic save task failed: {e}"),
-                }
-            }
-        });
-        PeriodicSave {
-            stop: Some(stop_tx),
-            task: Some(task),
-        }
-    }
-}
-
-/// A running periodic save; stops when [`PeriodicSave::stop`] is awaited or when dropped.
-#[derive(Debug)]
-pub(crate) struct PeriodicSave {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl PeriodicSave {
-    /// Stops the task and waits until any save in progress has finished, so that a final save
-    /// after this cannot race with it.
-    pub(crate) async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for PeriodicSave {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+        removed
     }
 }
 
@@ -273,8 +245,8 @@ mod tests {
     #[test]
     fn save_intervals_are_bounded() {
         let at = |ms| StateConfig {
-            file: None,
             save_interval_ms: ms,
+            ..StateConfig::default()
         };
         assert!(at(9).validate().unwrap_err().contains("between 10 and"));
         assert!(at(u64::MAX).validate().is_err());
@@ -344,29 +316,5 @@ mod tests {
         fs::remove_dir(file.temp_path()).unwrap();
         let (_, loaded) = StateFile::open::<State>(&path).unwrap();
         assert_eq!(loaded, Some(vec![("old".to_owned(), 1)]));
-    }
-
-    #[tokio::test]
-    async fn periodic_saves_write_fresh_snapshots_until_stopped() {
-        let dir = TempDir::new("periodic");
-        let path = dir.0.join("state.json");
-        let (file, _) = StateFile::open::<State>(&path).unwrap();
-        let counter = Arc::new(AtomicU64::new(0));
-        let c = Arc::clone(&counter);
-        let saver = file.spawn_periodic(Duration::from_millis(10), move || {
-            vec![("n".to_owned(), c.fetch_add(1, Ordering::SeqCst))]
-        });
-        // Bounded wait: at most 5 s for two saves.
-        for _ in 0..500 {
-            if counter.load(Ordering::SeqCst) >= 2 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        saver.stop().await;
-        let taken = counter.load(Ordering::SeqCst);
-        assert!(taken >= 2, "only {taken} snapshots taken");
-        let (_, loaded) = StateFile::open::<State>(&path).unwrap();
-        assert_eq!(loaded, Some(vec![("n".to_owned(), taken - 1)]));
     }
 }

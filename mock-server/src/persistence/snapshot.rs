@@ -7,9 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
 
-use crate::service::store::{AcceptedBatch, GroupSettings, Store, StoredEvent};
+use crate::service::store::{
+    AcceptedBatch, EventLog, GroupSettings, LogGroup, LogStream, Store, StoredEvent,
+};
 
 /// Every group, stream and event of a store.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -41,6 +44,9 @@ pub(crate) struct GroupSnapshot {
     /// Whether deletion protection is on.
     #[serde(default)]
     pub deletion_protection_enabled: bool,
+    /// The LSN of the group's last change when it was saved (0 in files without a journal).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lsn: u64,
     /// The streams, by name order.
     pub streams: Vec<StreamSnapshot>,
 }
@@ -60,9 +66,21 @@ pub(crate) struct StreamSnapshot {
     /// The last accepted batch, for replay detection in strict mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_batch: Option<BatchSnapshot>,
+    /// The LSN of the stream's last change when it was saved (0 in files without a journal).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lsn: u64,
     /// The events, in stream order.
     pub events: Vec<EventSnapshot>,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The largest counter (event sequence number, accepted puts, stream id, LSN) a state file may
+/// hold: far beyond anything a run reaches, and far enough below `u64::MAX` that the counters
+/// restored from it cannot wrap (issue 20: `seq` = u64::MAX loaded and wrapped).
+pub(crate) const MAX_COUNTER: u64 = 1 << 62;
 
 /// The last accepted batch of a stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,61 +108,26 @@ pub(crate) struct EventSnapshot {
 }
 
 impl StoreSnapshot {
-    /// Copies `store`.
-    pub(crate) fn take(store: &Store) -> Self {
-        let groups = store
-            .groups()
-            .iter()
-            .map(|group| {
-                let settings = group.settings().clone();
-                let streams = group
-                    .streams()
-                    .iter()
-                    .map(|stream| {
-                        let state = stream.lock();
-                        StreamSnapshot {
-                            name: stream.name.clone(),
-                            creation_time: stream.creation_time,
-                            id: stream.id,
-                            accepted_puts: state.accepted_puts,
-                            last_batch: state.last_batch.as_ref().map(|b| BatchSnapshot {
-                                token: b.token.clone(),
-                                messages: b.messages.clone(),
-                            }),
-                            events: state
-                                .events
-                                .iter()
-                                .map(|e| EventSnapshot {
-                                    timestamp: e.timestamp,
-                                    ingestion_time: e.ingestion_time,
-                                    message: e.message.clone(),
-                                    seq: e.seq,
-                                })
-                                .collect(),
-                        }
-                    })
-                    .collect();
-                GroupSnapshot {
-                    name: group.name.clone(),
-                    creation_time: group.creation_time,
-                    retention_in_days: settings.retention_in_days,
-                    tags: settings.tags,
-                    kms_key_id: settings.kms_key_id,
-                    log_group_class: settings.log_group_class,
-                    deletion_protection_enabled: settings.deletion_protection_enabled,
-                    streams,
-                }
-            })
-            .collect();
-        Self { groups }
-    }
-
     /// Loads this snapshot into an empty `store`, keeping stream ids (so sequence tokens handed
     /// out before the restart stay valid) and moving the store's counters past every restored id
     /// and event sequence number. Fails, naming the duplicate, if a name appears twice.
-    pub(crate) fn restore_into(self, store: &Store) -> Result<(), String> {
+    pub(crate) fn restore_into(self, store: &Store) -> Result<u64, String> {
         let mut max_seq = None::<u64>;
+        let mut max_lsn = 0u64;
+        let in_range = |what: &str, value: u64, place: &dyn Fn() -> String| {
+            if value >= MAX_COUNTER {
+                Err(format!(
+                    "{}: {what} {value} is out of range (at most {})",
+                    place(),
+                    MAX_COUNTER - 1
+                ))
+            } else {
+                Ok(())
+            }
+        };
         for g in self.groups {
+            in_range("lsn", g.lsn, &|| format!("log group {:?}", g.name))?;
+            max_lsn = max_lsn.max(g.lsn);
             let settings = GroupSettings {
                 retention_in_days: g.retention_in_days,
                 tags: g.tags,
@@ -153,16 +136,21 @@ impl StoreSnapshot {
                 deletion_protection_enabled: g.deletion_protection_enabled,
             };
             let group = store
-                .create_group(&g.name, g.creation_time, settings)
+                .restore_group(&g.name, g.creation_time, settings, g.lsn)
                 .map_err(|_| format!("log group {:?} appears twice", g.name))?;
             for s in g.streams {
+                let place = || format!("log stream {:?} of log group {:?}", s.name, g.name);
                 if group.stream(&s.name).is_some() {
-                    return Err(format!(
-                        "log stream {:?} appears twice in log group {:?}",
-                        s.name, g.name
-                    ));
+                    return Err(format!("{} appears twice", place()));
                 }
-                let stream = store.restore_stream(&group, &s.name, s.creation_time, s.id);
+                in_range("id", s.id, &place)?;
+                in_range("acceptedPuts", s.accepted_puts, &place)?;
+                in_range("lsn", s.lsn, &place)?;
+                max_lsn = max_lsn.max(s.lsn);
+                for e in &s.events {
+                    in_range("seq", e.seq, &place)?;
+                }
+                let stream = store.restore_stream(&group, &s.name, s.creation_time, s.id, s.lsn);
                 let mut state = stream.lock();
                 let mut events: Vec<StoredEvent> = s
                     .events
@@ -193,6 +181,120 @@ impl StoreSnapshot {
         // Events went in through the stream locks, not through puts: the store-wide byte count
         // behind `max_stored_bytes` must be rebuilt from them.
         store.recount_stored_bytes();
-        Ok(())
+        Ok(max_lsn)
+    }
+}
+
+/// The live store, serialised in the snapshot's shape one stream at a time under that stream's
+/// lock, straight into the writer: saving holds no copy of the messages (issue 20: a save cloned
+/// every message and built the file in memory, 313 MB of store peaking at 925 MB).
+pub(crate) struct LiveStore<'a>(pub(crate) &'a Store);
+
+impl Serialize for LiveStore<'_> {
+    fn serialize<S: Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        let mut snapshot = out.serialize_struct("StoreSnapshot", 1)?;
+        let groups = self.0.groups();
+        snapshot.serialize_field("groups", &Views(&groups, |g| LiveGroup(g)))?;
+        snapshot.end()
+    }
+}
+
+/// Serialises a slice of `T` as a sequence of the views `V` wraps them in.
+struct Views<'a, T, V>(&'a [T], fn(&'a T) -> V);
+
+impl<'a, T, V: Serialize> Serialize for Views<'a, T, V> {
+    fn serialize<S: Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        out.collect_seq(self.0.iter().map(self.1))
+    }
+}
+
+/// A stream's events, serialised in order straight from the log.
+struct LiveEvents<'a>(&'a EventLog);
+
+impl Serialize for LiveEvents<'_> {
+    fn serialize<S: Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        out.collect_seq(self.0.iter().map(LiveEvent))
+    }
+}
+
+struct LiveGroup<'a>(&'a LogGroup);
+
+impl Serialize for LiveGroup<'_> {
+    fn serialize<S: Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        let group = self.0;
+        // The LSN first: what is read after it is at least as new, and replaying the journal
+        // from it again is harmless (see `ChangeLog` in `service/store.rs`).
+        let lsn = group.lsn();
+        let settings = group.settings().clone();
+        let streams = group.streams();
+        let mut g = out.serialize_struct("GroupSnapshot", 9)?;
+        g.serialize_field("name", &group.name)?;
+        g.serialize_field("creationTime", &group.creation_time)?;
+        if let Some(days) = settings.retention_in_days {
+            g.serialize_field("retentionInDays", &days)?;
+        }
+        g.serialize_field("tags", &settings.tags)?;
+        if let Some(key) = &settings.kms_key_id {
+            g.serialize_field("kmsKeyId", key)?;
+        }
+        g.serialize_field("logGroupClass", &settings.log_group_class)?;
+        g.serialize_field(
+            "deletionProtectionEnabled",
+            &settings.deletion_protection_enabled,
+        )?;
+        if lsn != 0 {
+            g.serialize_field("lsn", &lsn)?;
+        }
+        g.serialize_field("streams", &Views(&streams, |s| LiveStream(s)))?;
+        g.end()
+    }
+}
+
+struct LiveStream<'a>(&'a LogStream);
+
+impl Serialize for LiveStream<'_> {
+    fn serialize<S: Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        let stream = self.0;
+        let state = stream.lock();
+        let mut s = out.serialize_struct("StreamSnapshot", 7)?;
+        s.serialize_field("name", &stream.name)?;
+        s.serialize_field("creationTime", &stream.creation_time)?;
+        s.serialize_field("id", &stream.id)?;
+        s.serialize_field("acceptedPuts", &state.accepted_puts)?;
+        if let Some(batch) = &state.last_batch {
+            s.serialize_field("lastBatch", &LiveBatch(batch))?;
+        }
+        if state.lsn != 0 {
+            s.serialize_field("lsn", &state.lsn)?;
+        }
+        s.serialize_field("events", &LiveEvents(&state.events))?;
+        s.end()
+    }
+}
+
+struct LiveBatch<'a>(&'a AcceptedBatch);
+
+impl Serialize for LiveBatch<'_> {
+    fn serialize<S: Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        let mut b = out.serialize_struct("BatchSnapshot", 2)?;
+        if let Some(token) = &self.0.token {
+            b.serialize_field("token", token)?;
+        }
+        b.serialize_field("messages", &self.0.messages)?;
+        b.end()
+    }
+}
+
+struct LiveEvent<'a>(&'a StoredEvent);
+
+impl Serialize for LiveEvent<'_> {
+    fn serialize<S: Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = out.serialize_struct("EventSnapshot", 4)?;
+        m.serialize_field("timestamp", &e.timestamp)?;
+        m.serialize_field("ingestionTime", &e.ingestion_time)?;
+        m.serialize_field("message", &e.message)?;
+        m.serialize_field("seq", &e.seq)?;
+        m.end()
     }
 }

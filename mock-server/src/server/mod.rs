@@ -84,13 +84,13 @@ use tokio::task::{JoinHandle, JoinSet};
 
 mod connections;
 
-use crate::admin::{Admin, AdminRequest, AdminResponse};
+use crate::admin::{Admin, AdminRequest, AdminResponse, Headers};
 use crate::chaos::controls::Controls;
 use crate::chaos::stats::{ConnectionEvent, Stats};
 use crate::clock::{Clock, Monotonic, SystemClock, SystemMonotonic};
 use crate::config::{Config, TokenMode};
-use crate::persistence::snapshot::StoreSnapshot;
-use crate::persistence::{PeriodicSave, StateFile};
+use crate::persistence::durable::Durable;
+use crate::persistence::journal::Journal;
 use crate::pipeline::{Hook, Hooks, Outcome, Pipeline};
 use crate::protocol::envelope::{ApiRequest, ApiResponse, CONTENT_TYPE as AMZ_JSON};
 use crate::protocol::errors::ApiError;
@@ -108,14 +108,7 @@ pub struct MockServer {
     served: Arc<Served>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
-    persistence: Option<Persistence>,
-}
-
-/// The state file of a server started with one, and its periodic save.
-#[derive(Debug)]
-struct Persistence {
-    file: StateFile,
-    periodic: PeriodicSave,
+    persistence: Option<Durable>,
 }
 
 /// What the accept loop serves: the pipeline for API requests and the admin API for `/_mock/`.
@@ -128,6 +121,8 @@ struct Served {
     timeouts: Timeouts,
     /// `limits.body_read_timeout_ms`, `None` when off.
     body_timeout: Option<Duration>,
+    /// With a state file: the journal every answer waits on, so nothing acknowledged is lost.
+    journal: Option<Arc<Journal>>,
 }
 
 impl Served {
@@ -202,21 +197,41 @@ impl MockServerBuilder {
             source,
         })?;
         let state = Arc::new(State::new(self.config));
-        // Load before serving: a corrupt file stops the start (and is never saved over).
-        let state_file = match &state.config.state.file {
-            Some(path) => Some(StateFile::load_store(path, &state.store)?),
+        // Load before serving: a corrupt file stops the start (and is never saved over), and so
+        // does a path that cannot be written.
+        let mut persistence = match state.config.state.file.clone() {
+            Some(path) => {
+                let config = state.config.state.clone();
+                let for_open = Arc::clone(&state);
+                let opened =
+                    tokio::task::spawn_blocking(move || Durable::open(&config, &path, for_open))
+                        .await
+                        .map_err(|e| Error::InvalidConfig(format!("state file: {e}")))??;
+                Some(opened)
+            }
             None => None,
         };
-        let controls = Arc::new(Controls::new(
-            state.config.throttle.rates(),
-            state
-                .config
-                .faults
-                .plan()
-                .map_err(|e| Error::InvalidConfig(format!("faults: {e}")))?,
-            state.config.token_mode == TokenMode::Strict,
-            self.monotonic,
-        ));
+        let controls = Arc::new(
+            Controls::new(
+                state.config.throttle.rates(),
+                state
+                    .config
+                    .faults
+                    .plan()
+                    .map_err(|e| Error::InvalidConfig(format!("faults: {e}")))?,
+                state.config.token_mode == TokenMode::Strict,
+                self.monotonic,
+            )
+            .counting_faults_for({
+                let state = Arc::clone(&state);
+                move |group, stream| {
+                    state
+                        .store
+                        .group(group)
+                        .is_some_and(|g| g.stream(stream).is_some())
+                }
+            }),
+        );
         // The controls run first, so that they count every answer and their faults act before
         // any hook a test adds.
         let mut hooks = Hooks::new();
@@ -224,13 +239,13 @@ impl MockServerBuilder {
         for hook in self.extra_hooks {
             hooks.push(hook);
         }
-        let persistence = state_file.map(|file| {
-            let every = Duration::from_millis(state.config.state.save_interval_ms);
-            let snapshot_of = Arc::clone(&state);
-            let periodic =
-                file.spawn_periodic(every, move || StoreSnapshot::take(&snapshot_of.store));
-            Persistence { file, periodic }
-        });
+        if let Some(durable) = persistence.as_mut() {
+            durable.spawn_compactor(
+                Duration::from_millis(state.config.state.save_interval_ms),
+                state.config.state.compact_above_bytes,
+            );
+        }
+        let journal = persistence.as_ref().map(|d| Arc::clone(d.journal()));
         let admin = Admin {
             state: Arc::clone(&state),
             clock: Arc::clone(&self.clock),
@@ -250,6 +265,7 @@ impl MockServerBuilder {
             connections: Arc::new(Connections::default()),
             timeouts,
             body_timeout,
+            journal,
         });
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&served), rx));
@@ -322,12 +338,8 @@ impl MockServer {
             Some(task) => task.await.map_err(|e| Error::Shutdown(e.to_string())),
             None => Ok(()),
         };
-        if let Some(Persistence { file, periodic }) = self.persistence.take() {
-            periodic.stop().await;
-            let state = Arc::clone(&self.served.pipeline.state);
-            tokio::task::spawn_blocking(move || file.save_store(&state.store))
-                .await
-                .map_err(|e| Error::Shutdown(e.to_string()))??;
+        if let Some(durable) = self.persistence.take() {
+            durable.close().await?;
         }
         stopped
     }
@@ -548,7 +560,22 @@ async fn route(
         None => pipeline.handle(&request).await,
     };
     match outcome {
-        Outcome::Answer(response) => {
+        Outcome::Answer(mut response) => {
+            if let Some(journal) = &served.journal {
+                // The answer says the change is accepted: it must be as durable as configured
+                // first. A journal that cannot be written turns the answer into a 500.
+                if let Err(reason) = journal.durable().await {
+                    response = ApiError {
+                        error_type: "ServiceUnavailableException",
+                        extra: Vec::new(),
+                        message: Some(format!(
+                            "cwlogs-mock: the change is in memory but not durable: {reason}"
+                        )),
+                        status: 500,
+                    }
+                    .into_response();
+                }
+            }
             tracing::debug!(
                 operation = %request.operation,
                 status = response.status,
@@ -633,6 +660,14 @@ async fn admin(
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
+    let header = |name: hyper::header::HeaderName| {
+        req.headers()
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let host = header(hyper::header::HOST);
+    let origin = header(hyper::header::ORIGIN);
+    let content_type = header(CONTENT_TYPE);
     let limit = admin.state.config.limits.max_body_bytes;
     let answer = match read_body(req, limit, served.body_timeout).await {
         Ok(body) => crate::admin::handle(
@@ -642,6 +677,11 @@ async fn admin(
                 path: &path,
                 query: &query,
                 body: &body,
+                headers: Headers {
+                    host: host.as_deref(),
+                    origin: origin.as_deref(),
+                    content_type: content_type.as_deref(),
+                },
             },
         ),
         Err(BodyError::TimedOut) => return Err(served.body_timed_out()),

@@ -16,7 +16,7 @@ use crate::protocol::errors::ApiError;
 use crate::protocol::members::Violations;
 use crate::protocol::put_input::{EventInput, PutInput};
 use crate::protocol::tokens;
-use crate::service::store::{AcceptedBatch, StoredEvent};
+use crate::service::store::{AcceptedBatch, Change, StoredEvent};
 
 /// Bytes AWS adds to every event's message when sizing a batch.
 pub(super) const EVENT_OVERHEAD_BYTES: usize = 26;
@@ -202,9 +202,10 @@ pub(super) fn put_log_events<'a>(
     }
 
     let stored = valid.len();
+    let mut new_events = Vec::new();
     if stored > 0 {
         let first_seq = mock.store.reserve_event_seqs(stored as u64);
-        let new_events = events[valid.clone()]
+        new_events = events[valid.clone()]
             .iter()
             .zip(first_seq..)
             .map(|(e, seq)| StoredEvent {
@@ -214,7 +215,6 @@ pub(super) fn put_log_events<'a>(
                 seq,
             })
             .collect();
-        state.append(new_events);
     }
     // Legacy AWS did not advance (or return) the token when every event was rejected
     // (CLOUDWATCH.md §3.1); today's AWS always answers with one.
@@ -231,6 +231,18 @@ pub(super) fn put_log_events<'a>(
                 messages: events.iter().map(|e| e.message.to_owned()).collect(),
             });
         }
+    }
+    if stored > 0 || advance {
+        // Reported before the events move into the stream, under the stream's lock (so the log
+        // holds this stream's puts in the order they were accepted).
+        state.lsn = mock.store.record(&Change::Append {
+            group: &group.name,
+            stream: &stream.name,
+            events: &new_events,
+            accepted_puts: state.accepted_puts,
+            last_batch: state.last_batch.as_ref(),
+        });
+        state.append(new_events);
     }
 
     let mut out = Map::new();

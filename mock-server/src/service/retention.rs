@@ -35,13 +35,17 @@ pub(super) fn put_retention_policy(ctx: &Ctx<'_>) -> OpResult {
     let name = m.string("logGroupName")?;
     let days = m.integer("retentionInDays")?;
     let group = require_group(ctx, name.unwrap_or_default())?;
-    group.settings().retention_in_days = days;
+    ctx.state
+        .store
+        .update_settings(&group, |s| s.retention_in_days = days);
     Ok(Value::Null)
 }
 
 pub(super) fn delete_retention_policy(ctx: &Ctx<'_>) -> OpResult {
     let name = ctx.members.string("logGroupName")?;
     let group = require_group(ctx, name.unwrap_or_default())?;
-    group.settings().retention_in_days = None;
+    ctx.state
+        .store
+        .update_settings(&group, |s| s.retention_in_days = None);
     Ok(Value::Null)
 }

@@ -13,7 +13,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 
 use crate::protocol::errors::ApiError;
 
@@ -60,6 +62,8 @@ pub struct StreamState {
     pub superseded_token: Option<(String, i64)>,
     /// Sum of the stored messages' UTF-8 bytes.
     pub stored_bytes: u64,
+    /// The LSN of the last change to this stream (the change log of a state file); 0 without one.
+    pub lsn: u64,
 }
 
 impl StreamState {
@@ -92,6 +96,79 @@ impl StreamState {
         }
         self.events.insert_sorted(events);
     }
+}
+
+/// One committed change of the store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Change<'a> {
+    /// A log group was created.
+    CreateGroup {
+        /// Its name.
+        name: &'a str,
+        /// Its creation time, ms since the epoch.
+        creation_time: i64,
+        /// Its settings at creation.
+        settings: &'a GroupSettings,
+    },
+    /// A log group and everything in it was deleted.
+    DeleteGroup {
+        /// Its name.
+        name: &'a str,
+    },
+    /// A group's settings (retention, tags) changed; carries all of them, not the difference.
+    Settings {
+        /// The group.
+        group: &'a str,
+        /// The settings now.
+        settings: &'a GroupSettings,
+    },
+    /// A log stream was created.
+    CreateStream {
+        /// Its group.
+        group: &'a str,
+        /// Its name.
+        name: &'a str,
+        /// Its creation time, ms since the epoch.
+        creation_time: i64,
+        /// The store-wide id its tokens embed.
+        id: u64,
+    },
+    /// A log stream was deleted.
+    DeleteStream {
+        /// Its group.
+        group: &'a str,
+        /// Its name.
+        name: &'a str,
+    },
+    /// A put was accepted: the events it stored and the stream's token state after it.
+    Append {
+        /// The group.
+        group: &'a str,
+        /// The stream.
+        stream: &'a str,
+        /// The events stored (possibly none, when a put only advanced the token).
+        events: &'a [StoredEvent],
+        /// The stream's accepted puts after this one.
+        accepted_puts: u64,
+        /// The stream's last accepted batch after this one (strict mode).
+        last_batch: Option<&'a AcceptedBatch>,
+    },
+    /// Every group was removed (`POST /_mock/reset`).
+    Clear,
+}
+
+/// The changes the store commits, as a log of them sees them.
+///
+/// With `--state-file`, every change is handed to a change log (the journal of
+/// `persistence/journal.rs`) while the lock that publishes it is held, so the log's order is the
+/// order in which other requests can observe the changes, and every change gets a log sequence
+/// number (LSN). The store keeps, per group and per stream, the LSN of the last change that
+/// touched it; a snapshot taken while writers go on records those numbers, and replaying the log
+/// over it skips what the snapshot already holds. The service never waits for the log: the server
+/// waits, before answering, until the log has made the changes as durable as configured.
+pub(crate) trait ChangeLog: Send + Sync + std::fmt::Debug {
+    /// Takes `change`, in commit order, and returns its LSN: above 0 and above every LSN before.
+    fn record(&self, change: &Change<'_>) -> u64;
 }
 
 /// How many events a chunk of an [`EventLog`] is filled with by appends; inserts split a chunk in
@@ -274,6 +351,8 @@ pub struct LogGroup {
     pub creation_time: i64,
     settings: Mutex<GroupSettings>,
     streams: RwLock<BTreeMap<String, Arc<LogStream>>>,
+    /// The LSN of the last change to the group itself (creation, settings, its stream list).
+    lsn: AtomicU64,
 }
 
 impl LogGroup {
@@ -300,6 +379,16 @@ impl LogGroup {
         self.streams_read().values().cloned().collect()
     }
 
+    /// The LSN of the last change to the group itself; 0 without a log.
+    pub fn lsn(&self) -> u64 {
+        self.lsn.load(Ordering::Acquire)
+    }
+
+    /// Raises the group's LSN to `lsn` (a change to it was applied).
+    pub(crate) fn touched(&self, lsn: u64) {
+        self.lsn.fetch_max(lsn, Ordering::AcqRel);
+    }
+
     /// Sum of the stored bytes of every stream.
     pub fn stored_bytes(&self) -> u64 {
         self.streams().iter().map(|s| s.lock().stored_bytes).sum()
@@ -313,6 +402,7 @@ pub struct Store {
     next_stream_id: AtomicU64,
     next_event_seq: AtomicU64,
     stored_bytes: AtomicU64,
+    changes: OnceLock<Arc<dyn ChangeLog>>,
 }
 
 impl Store {
@@ -329,6 +419,38 @@ impl Store {
         self.groups.write().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// From now on, reports every change to `log` (once; a second log is refused with `false`).
+    pub(crate) fn set_change_log(&self, log: Arc<dyn ChangeLog>) -> bool {
+        self.changes.set(log).is_ok()
+    }
+
+    /// Reports `change` to the log, if there is one; its LSN, or 0. Called with the lock that
+    /// publishes the change held, so that the log's order is the order others observe.
+    pub(crate) fn record(&self, change: &Change<'_>) -> u64 {
+        self.changes.get().map_or(0, |log| log.record(change))
+    }
+
+    /// Changes a group's settings under its lock and reports them.
+    pub(crate) fn update_settings<R>(
+        &self,
+        group: &LogGroup,
+        change: impl FnOnce(&mut GroupSettings) -> R,
+    ) -> R {
+        let mut settings = group.settings();
+        let result = change(&mut settings);
+        let lsn = self.record(&Change::Settings {
+            group: &group.name,
+            settings: &settings,
+        });
+        group.touched(lsn);
+        result
+    }
+
+    /// Replaces a group's settings without reporting them (restoring a saved state).
+    pub(crate) fn restore_settings(&self, group: &LogGroup, settings: GroupSettings, lsn: u64) {
+        *group.settings() = settings;
+        group.touched(lsn);
+    }
     /// Creates a group; `ResourceAlreadyExistsException` if one has that name.
     pub fn create_group(
         &self,
@@ -340,11 +462,40 @@ impl Store {
         if groups.contains_key(name) {
             return Err(ApiError::group_exists());
         }
+        let lsn = self.record(&Change::CreateGroup {
+            name,
+            creation_time,
+            settings: &settings,
+        });
         let group = Arc::new(LogGroup {
             name: name.to_owned(),
             creation_time,
             settings: Mutex::new(settings),
             streams: RwLock::new(BTreeMap::new()),
+            lsn: AtomicU64::new(lsn),
+        });
+        groups.insert(name.to_owned(), Arc::clone(&group));
+        Ok(group)
+    }
+
+    /// Re-creates a group at a known LSN without reporting it (restoring a saved state).
+    pub(crate) fn restore_group(
+        &self,
+        name: &str,
+        creation_time: i64,
+        settings: GroupSettings,
+        lsn: u64,
+    ) -> Result<Arc<LogGroup>, ApiError> {
+        let mut groups = self.groups_write();
+        if groups.contains_key(name) {
+            return Err(ApiError::group_exists());
+        }
+        let group = Arc::new(LogGroup {
+            name: name.to_owned(),
+            creation_time,
+            settings: Mutex::new(settings),
+            streams: RwLock::new(BTreeMap::new()),
+            lsn: AtomicU64::new(lsn),
         });
         groups.insert(name.to_owned(), Arc::clone(&group));
         Ok(group)
@@ -352,12 +503,21 @@ impl Store {
 
     /// Deletes a group and everything in it.
     pub fn delete_group(&self, name: &str) -> Result<(), ApiError> {
-        let group = self
-            .groups_write()
-            .remove(name)
-            .ok_or_else(ApiError::group_not_found)?;
+        let group = {
+            let mut groups = self.groups_write();
+            let group = groups.remove(name).ok_or_else(ApiError::group_not_found)?;
+            self.record(&Change::DeleteGroup { name });
+            group
+        };
         self.release_bytes(group.stored_bytes());
         Ok(())
+    }
+
+    /// Removes the groups whose last change is older than `lsn` (replaying a log's `Clear` or
+    /// `DeleteGroup` over a snapshot that may already hold later changes); not reported.
+    pub(crate) fn remove_groups_before(&self, lsn: u64, only: Option<&str>) {
+        self.groups_write()
+            .retain(|name, g| only.is_some_and(|o| o != name) || g.lsn() >= lsn);
     }
 
     /// The group called `name`.
@@ -393,11 +553,22 @@ impl Store {
         if streams.contains_key(name) {
             return Err(ApiError::stream_exists());
         }
+        let id = self.next_stream_id.fetch_add(1, Ordering::Relaxed);
+        let lsn = self.record(&Change::CreateStream {
+            group: &group.name,
+            name,
+            creation_time,
+            id,
+        });
+        group.touched(lsn);
         let stream = Arc::new(LogStream {
             name: name.to_owned(),
             creation_time,
-            id: self.next_stream_id.fetch_add(1, Ordering::Relaxed),
-            state: Mutex::new(StreamState::default()),
+            id,
+            state: Mutex::new(StreamState {
+                lsn,
+                ..StreamState::default()
+            }),
         });
         streams.insert(name.to_owned(), Arc::clone(&stream));
         Ok(stream)
@@ -405,12 +576,29 @@ impl Store {
 
     /// Deletes a stream of `group`.
     pub fn delete_stream(&self, group: &LogGroup, name: &str) -> Result<(), ApiError> {
-        let stream = group
-            .streams_write()
-            .remove(name)
-            .ok_or_else(ApiError::stream_not_found)?;
+        let stream = {
+            let mut streams = group.streams_write();
+            let stream = streams
+                .remove(name)
+                .ok_or_else(ApiError::stream_not_found)?;
+            let lsn = self.record(&Change::DeleteStream {
+                group: &group.name,
+                name,
+            });
+            group.touched(lsn);
+            stream
+        };
         self.release_bytes(stream.lock().stored_bytes);
         Ok(())
+    }
+
+    /// Removes a stream whose last change is older than `lsn` (replaying a log); not reported.
+    pub(crate) fn remove_stream_before(&self, group: &LogGroup, name: &str, lsn: u64) {
+        let mut streams = group.streams_write();
+        if streams.get(name).is_some_and(|s| s.lock().lsn < lsn) {
+            streams.remove(name);
+        }
+        group.touched(lsn);
     }
 
     /// Counts `bytes` more message bytes against `cap`; `false` (and nothing counted) when they
@@ -447,14 +635,16 @@ impl Store {
             });
     }
 
-    /// Re-creates a stream with a known `id` (restoring a saved state), so that tokens issued
-    /// before a restart stay valid; later streams get ids above it. Replaces a stream of that name.
+    /// Re-creates a stream with a known `id` and LSN (restoring a saved state), so that tokens
+    /// issued before a restart stay valid; later streams get ids above it. Replaces a stream of
+    /// that name; not reported to the change log.
     pub fn restore_stream(
         &self,
         group: &LogGroup,
         name: &str,
         creation_time: i64,
         id: u64,
+        lsn: u64,
     ) -> Arc<LogStream> {
         self.next_stream_id
             .fetch_max(id.saturating_add(1), Ordering::Relaxed);
@@ -462,7 +652,10 @@ impl Store {
             name: name.to_owned(),
             creation_time,
             id,
-            state: Mutex::new(StreamState::default()),
+            state: Mutex::new(StreamState {
+                lsn,
+                ..StreamState::default()
+            }),
         });
         group
             .streams_write()
@@ -483,7 +676,9 @@ impl Store {
 
     /// Removes every group.
     pub fn clear(&self) {
-        self.groups_write().clear();
+        let mut groups = self.groups_write();
+        groups.clear();
+        self.record(&Change::Clear);
         self.stored_bytes.store(0, Ordering::Relaxed);
     }
 }

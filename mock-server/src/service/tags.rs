@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::{require_group, Ctx, OpResult};
 use crate::protocol::errors::ApiError;
 use crate::protocol::names;
-use crate::service::store::LogGroup;
+use crate::service::store::{GroupSettings, LogGroup};
 
 /// Most tags one resource can carry.
 pub(super) const MAX_TAGS: usize = 50;
@@ -19,8 +19,22 @@ fn resolve_arn(ctx: &Ctx<'_>, arn: &str) -> Result<Arc<LogGroup>, ApiError> {
     require_group(ctx, name)
 }
 
-fn add_tags(group: &LogGroup, resource: &str, tags: &[(&str, &str)]) -> Result<(), ApiError> {
-    let mut settings = group.settings();
+fn add_tags(
+    ctx: &Ctx<'_>,
+    group: &LogGroup,
+    resource: &str,
+    tags: &[(&str, &str)],
+) -> Result<(), ApiError> {
+    ctx.state
+        .store
+        .update_settings(group, |settings| merge_tags(settings, resource, tags))
+}
+
+fn merge_tags(
+    settings: &mut GroupSettings,
+    resource: &str,
+    tags: &[(&str, &str)],
+) -> Result<(), ApiError> {
     let mut merged = settings.tags.clone();
     for (k, v) in tags {
         merged.insert((*k).to_owned(), (*v).to_owned());
@@ -50,7 +64,7 @@ pub(super) fn tag_resource(ctx: &Ctx<'_>) -> OpResult {
     let arn = ctx.members.string("resourceArn")?.unwrap_or_default();
     let tags = ctx.members.string_map("tags")?.unwrap_or_default();
     let group = resolve_arn(ctx, arn)?;
-    add_tags(&group, arn, &tags)?;
+    add_tags(ctx, &group, arn, &tags)?;
     Ok(Value::Null)
 }
 
@@ -58,7 +72,7 @@ pub(super) fn untag_resource(ctx: &Ctx<'_>) -> OpResult {
     let arn = ctx.members.string("resourceArn")?.unwrap_or_default();
     let keys = ctx.members.string_list("tagKeys")?.unwrap_or_default();
     let group = resolve_arn(ctx, arn)?;
-    remove_tags(&group, &keys);
+    remove_tags(ctx, &group, &keys);
     Ok(Value::Null)
 }
 
@@ -76,7 +90,7 @@ pub(super) fn tag_log_group(ctx: &Ctx<'_>) -> OpResult {
     let name = group_name(ctx)?;
     let tags = ctx.members.string_map("tags")?.unwrap_or_default();
     let group = require_group(ctx, name)?;
-    add_tags(&group, name, &tags)?;
+    add_tags(ctx, &group, name, &tags)?;
     Ok(Value::Null)
 }
 
@@ -84,7 +98,7 @@ pub(super) fn untag_log_group(ctx: &Ctx<'_>) -> OpResult {
     let name = group_name(ctx)?;
     let keys = ctx.members.string_list("tags")?.unwrap_or_default();
     let group = require_group(ctx, name)?;
-    remove_tags(&group, &keys);
+    remove_tags(ctx, &group, &keys);
     Ok(Value::Null)
 }
 
@@ -93,9 +107,10 @@ pub(super) fn list_tags_log_group(ctx: &Ctx<'_>) -> OpResult {
     Ok(tags_value(&group))
 }
 
-fn remove_tags(group: &LogGroup, keys: &[&str]) {
-    let mut settings = group.settings();
-    for k in keys {
-        settings.tags.remove(*k);
-    }
+fn remove_tags(ctx: &Ctx<'_>, group: &LogGroup, keys: &[&str]) {
+    ctx.state.store.update_settings(group, |settings| {
+        for k in keys {
+            settings.tags.remove(*k);
+        }
+    });
 }

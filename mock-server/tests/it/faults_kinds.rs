@@ -395,3 +395,32 @@ async fn presets_from_the_config_file_are_reproducible_too() {
     assert_eq!(plan["seed"], 11);
     assert_eq!(plan["rules"][0]["name"], "chaos-throttle");
 }
+
+#[tokio::test]
+async fn faults_on_streams_that_do_not_exist_count_only_in_the_totals() {
+    // Issue 20: 20,000 faulted puts to invented stream names grew `/_mock/stats` to 18.8 MB, one
+    // entry per name. Now only existing streams get an entry.
+    let server = server_with_stream(TokenMode::Current).await;
+    let addr = server.local_addr();
+    let plan =
+        r#"{"rules":[{"name":"always","operation":"PutLogEvents","fault":{"kind":"throttle"}}]}"#;
+    assert_eq!(http(addr, "PUT", "/_mock/faults", plan).await.status, 200);
+    for i in 0..50 {
+        let body = format!(
+            r#"{{"logGroupName":"g","logStreamName":"invented-{i}","logEvents":[{{"timestamp":{},"message":"m"}}]}}"#,
+            now_ms()
+        );
+        let answer = api_call(addr, "PutLogEvents", &body).await;
+        assert_eq!(answer.status, 400, "{}", answer.body);
+    }
+    let existing = format!(
+        r#"{{"logGroupName":"g","logStreamName":"s","logEvents":[{{"timestamp":{},"message":"m"}}]}}"#,
+        now_ms()
+    );
+    assert_eq!(api_call(addr, "PutLogEvents", &existing).await.status, 400);
+    let stats = http(addr, "GET", "/_mock/stats", "").await.json();
+    assert_eq!(stats["faultsFired"]["always"], 51, "{stats}");
+    let streams = stats["streams"]["g"].as_object().expect("group g");
+    assert_eq!(streams.keys().collect::<Vec<_>>(), ["s"], "{stats}");
+    assert_eq!(streams["s"]["faultsFired"]["always"], 1);
+}

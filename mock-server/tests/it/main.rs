@@ -5,6 +5,7 @@
 mod support;
 
 mod admin_api;
+mod admin_guard;
 mod background_writer_conflicts;
 #[cfg(feature = "cli")] // runs the cwlogs-mock binary, which needs the `cli` feature
 mod binary;
@@ -30,6 +31,8 @@ mod server_lifecycle;
 mod slow_clients;
 #[cfg(feature = "cli")]
 mod state_file_binary;
+#[cfg(feature = "cli")] // kills and restarts the cwlogs-mock binary
+mod state_file_crash;
 mod state_file_restart;
 mod throttle_presets;
 mod tokens_current;

@@ -1,12 +1,37 @@
 //! Nothing on the request path panics: random and mutated bodies and targets always get a
-//! well-formed AWS answer (success JSON, or an error with `__type` first and `message` last).
+//! well-formed AWS answer (success JSON, or an error with `__type` first and `message` last), and
+//! mutated raw HTTP (request line, headers, admin paths) never gets a 5xx or takes the server down.
+//!
+//! This is the request path's fuzz target on the stable toolchain: `just soak` runs it with
+//! `CWLOGS_FUZZ_CASES` (default here 512) cases, and every input that ever failed is kept in
+//! `mock-server/proptest-regressions/request_path_fuzz.txt` and replayed first.
 
 use std::sync::OnceLock;
 
 use mock_server::{ApiRequest, ApiResponse};
 use mock_server::{Config, Operation, State, TokenMode};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Value};
+
+/// Where failing inputs are kept (relative to the package, where cargo runs the tests).
+const REGRESSIONS: &str = "proptest-regressions/request_path_fuzz.txt";
+
+/// Cases per property: `CWLOGS_FUZZ_CASES` (what `just soak` raises), or `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("CWLOGS_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn fuzz_config(default_cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: cases(default_cases),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS))),
+        ..ProptestConfig::default()
+    }
+}
 
 const NOW: i64 = 1_700_000_000_000;
 
@@ -215,7 +240,7 @@ fn state(mode: TokenMode) -> &'static State {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(fuzz_config(512))]
 
     #[test]
     fn mutated_bodies_get_well_formed_answers(
@@ -242,7 +267,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(480) / 10, ..fuzz_config(48) })]
 
     /// The same over loopback HTTP, through hyper and the pipeline.
     #[test]
@@ -279,5 +304,147 @@ proptest! {
         prop_assert_eq!(resp.header("content-type"), Some("application/x-amz-json-1.1"));
         prop_assert!(resp.header("x-amzn-requestid").is_some());
         assert_well_formed(&api);
+    }
+}
+
+/// A server shared by the raw-HTTP properties, on a runtime of its own.
+fn shared_server() -> (&'static tokio::runtime::Runtime, std::net::SocketAddr) {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    static SERVER: OnceLock<mock_server::MockServer> = OnceLock::new();
+    let rt = RT.get_or_init(|| tokio::runtime::Runtime::new().expect("runtime"));
+    let server = SERVER.get_or_init(|| {
+        rt.block_on(async {
+            let mut config = Config::default();
+            config.throttle.preset = mock_server::ThrottlePreset::Off;
+            mock_server::MockServer::start(config)
+                .await
+                .expect("server")
+        })
+    });
+    (rt, server.local_addr())
+}
+
+/// Requests a raw-HTTP case starts from: an API call, an admin call, a drop-in call.
+fn request_template(which: usize, addr: std::net::SocketAddr) -> Vec<u8> {
+    let put = format!(
+        r#"{{"logGroupName":"g","logStreamName":"s","logEvents":[{{"timestamp":{NOW},"message":"m"}}]}}"#
+    );
+    let (head, body) = match which % 4 {
+        0 => (
+            "POST / HTTP/1.1\r\nX-Amz-Target: Logs_20140328.PutLogEvents\r\nContent-Type: application/x-amz-json-1.1\r\n".to_owned(),
+            put,
+        ),
+        1 => (
+            "PUT /_mock/faults HTTP/1.1\r\nContent-Type: application/json\r\nOrigin: http://localhost:3000\r\n".to_owned(),
+            r#"{"seed":1,"rules":[]}"#.to_owned(),
+        ),
+        2 => (
+            "GET /_mock/events?logGroupName=g&logStreamName=s HTTP/1.1\r\n".to_owned(),
+            String::new(),
+        ),
+        _ => ("POST /moto-api/reset HTTP/1.1\r\n".to_owned(), String::new()),
+    };
+    format!(
+        "{head}Host: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[derive(Debug, Clone)]
+enum ByteEdit {
+    Flip(usize, u8),
+    Insert(usize, Vec<u8>),
+    Delete(usize, usize),
+    Truncate(usize),
+}
+
+fn byte_edit() -> impl Strategy<Value = ByteEdit> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| ByteEdit::Flip(i, b)),
+        (
+            any::<usize>(),
+            prop_oneof![
+                prop::collection::vec(any::<u8>(), 1..16),
+                Just(b"\r\n".to_vec()),
+                Just(b"Host: evil.example\r\n".to_vec()),
+                Just(b"Content-Length: 99999999999\r\n".to_vec()),
+                Just(b"Transfer-Encoding: chunked\r\n".to_vec()),
+                Just(b"Origin: null\r\n".to_vec()),
+            ]
+        )
+            .prop_map(|(i, b)| ByteEdit::Insert(i, b)),
+        (any::<usize>(), 1usize..32).prop_map(|(i, n)| ByteEdit::Delete(i, n)),
+        any::<usize>().prop_map(ByteEdit::Truncate),
+    ]
+}
+
+fn edit(mut bytes: Vec<u8>, edits: &[ByteEdit]) -> Vec<u8> {
+    for e in edits {
+        if bytes.is_empty() {
+            break;
+        }
+        let at = |i: &usize| i % bytes.len();
+        match e {
+            ByteEdit::Flip(i, b) => {
+                let i = at(i);
+                bytes[i] = *b;
+            }
+            ByteEdit::Insert(i, more) => {
+                let i = at(i);
+                bytes.splice(i..i, more.iter().copied());
+            }
+            ByteEdit::Delete(i, n) => {
+                let i = at(i);
+                let end = (i + n).min(bytes.len());
+                bytes.drain(i..end);
+            }
+            ByteEdit::Truncate(n) => {
+                let n = at(n);
+                bytes.truncate(n);
+            }
+        }
+    }
+    bytes
+}
+
+/// Sends `bytes`, ends the write side (so no read waits on a body that never comes), and reads
+/// whatever comes back: the status line's code, or `None` when the server closed without one.
+async fn send_raw(addr: std::net::SocketAddr, bytes: &[u8]) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let _ = stream.write_all(bytes).await;
+    let _ = stream.shutdown().await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "no answer and no close within 10 s");
+    let text = String::from_utf8_lossy(&answer);
+    let status = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok();
+    assert!(status.is_some(), "not an HTTP answer: {text:?}");
+    status
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(1_280) / 10, ..fuzz_config(128) })]
+
+    /// Mutated raw requests (API, admin and drop-in paths) never get a 5xx, and the server keeps
+    /// answering.
+    #[test]
+    fn mutated_raw_http_never_gets_a_server_error(
+        which in 0usize..4,
+        edits in prop::collection::vec(byte_edit(), 1..5),
+    ) {
+        let (rt, addr) = shared_server();
+        let bytes = edit(request_template(which, addr), &edits);
+        let status = rt.block_on(send_raw(addr, &bytes));
+        if let Some(status) = status {
+            prop_assert!(status < 500, "status {} for {:?}", status, String::from_utf8_lossy(&bytes));
+        }
+        let health = rt.block_on(crate::support::raw_http(addr, "GET", "/_mock/health", &[], b""));
+        prop_assert_eq!(health.map(|h| h.status), Some(200));
     }
 }

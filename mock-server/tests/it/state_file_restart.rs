@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use crate::support::*;
 use mock_server::StateConfig;
@@ -47,6 +46,7 @@ fn config(path: &Path, save_interval_ms: u64) -> Config {
         state: StateConfig {
             file: Some(path.to_owned()),
             save_interval_ms,
+            ..StateConfig::default()
         },
         ..Config::default()
     }
@@ -97,12 +97,19 @@ async fn a_clean_shutdown_saves_and_a_restart_serves_the_same_events_and_tokens(
         .await
         .expect("get");
     assert_eq!(got.events().len(), 3);
-    // No temporary file is left next to the state file.
+    // No temporary file is left next to the state file; while running, the journal is there too.
+    let mut names: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["state.json", "state.json.journal"]);
+    second.shutdown().await.unwrap();
     let names: Vec<_> = std::fs::read_dir(&dir.0)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names, ["state.json"]);
+    assert_eq!(names, ["state.json"], "a clean stop folds the journal in");
 }
 
 #[tokio::test]
@@ -129,28 +136,23 @@ async fn a_corrupt_file_is_refused_with_a_clear_message_and_left_untouched() {
 }
 
 #[tokio::test]
-async fn the_store_is_saved_periodically_while_running() {
-    let dir = TempDir::new("periodic");
+async fn dropped_without_a_shutdown_the_journal_restores_what_was_acknowledged() {
+    let dir = TempDir::new("journal");
     let path = dir.file();
-    let server = start_server(config(&path, 20)).await;
+    let server = start_server(config(&path, 3_600_000)).await;
     create_stream_at(&server.endpoint(), "g", "s").await;
-    put(&server, None, "periodic").await;
-    // Bounded wait (5 s) for a periodic save that includes the event.
-    let mut saved = String::new();
-    for _ in 0..500 {
-        saved = std::fs::read_to_string(&path).unwrap_or_default();
-        if saved.contains("periodic") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(saved.contains("periodic"), "not saved: {saved}");
-    // Dropped, not shut down: the periodically saved file alone restores the event.
+    put(&server, None, "journaled").await;
+    // The state file was written at start, before the put; only the journal has the event.
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(!saved.contains("journaled"), "{saved}");
+    let journal = std::fs::read(dir.0.join("state.json.journal")).unwrap();
+    assert!(String::from_utf8_lossy(&journal).contains("journaled"));
+    // Dropped, not shut down: no final save; the journal alone restores the event.
     drop(server);
     let restored = start_server(config(&path, 3_600_000)).await;
     assert_eq!(
         stored_messages(restored.local_addr(), "g", "s").await,
-        ["periodic"]
+        ["journaled"]
     );
 }
 
@@ -202,4 +204,52 @@ async fn restored_events_count_against_max_stored_bytes() {
         stored_messages(second.local_addr(), "g", "s").await,
         ["12345678"]
     );
+}
+
+#[tokio::test]
+async fn a_counter_at_the_edge_of_u64_is_refused_instead_of_wrapping() {
+    // Issue 20: a state file with `seq` = u64::MAX loaded, and the next event's number wrapped.
+    let dir = TempDir::new("seq-max");
+    let path = dir.file();
+    let file = format!(
+        r#"{{"format":"cwlogs-mock-state","version":1,"store":{{"groups":[{{"name":"g","creationTime":1,
+        "logGroupClass":"STANDARD","streams":[{{"name":"s","creationTime":1,"id":0,"acceptedPuts":1,
+        "events":[{{"timestamp":1,"ingestionTime":1,"message":"m","seq":{}}}]}}]}}]}}}}"#,
+        u64::MAX
+    );
+    std::fs::write(&path, &file).unwrap();
+    let err = MockServer::start(config(&path, 10))
+        .await
+        .expect_err("an out-of-range counter stops the start");
+    let message = err.to_string();
+    assert!(
+        message.contains("seq 18446744073709551615 is out of range")
+            && message.contains("log stream \"s\" of log group \"g\""),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        file,
+        "left untouched"
+    );
+}
+
+#[tokio::test]
+async fn an_unwritable_path_stops_the_start_and_stale_temporaries_are_removed() {
+    let dir = TempDir::new("unwritable");
+    // A directory that does not exist cannot take the state file: refused at start, not at the
+    // first save.
+    let missing = dir.0.join("no-such-dir").join("state.json");
+    let err = MockServer::start(config(&missing, 10))
+        .await
+        .expect_err("an unwritable path stops the start");
+    assert!(err.to_string().contains("no-such-dir"), "{err}");
+
+    // What a killed save leaves behind is cleaned at the next start.
+    let path = dir.file();
+    let stale = dir.0.join("state.json.tmp-12345");
+    std::fs::write(&stale, b"half a save").unwrap();
+    let server = start_server(config(&path, 10)).await;
+    assert!(!stale.exists(), "the stale temporary file was removed");
+    server.shutdown().await.unwrap();
 }
