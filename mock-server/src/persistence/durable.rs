@@ -8,7 +8,7 @@
 //!   `save_interval_ms` the journal's size is checked; past `compact_above_bytes` (or the state
 //!   file's own size, if larger) it is compacted on a blocking thread: the journal is rotated to
 //!   `PATH.journal.old`, the live store is streamed into `PATH`, and the old journal removed.
-//!   Compaction holds one stream's lock at a time and no copy of the messages.
+//!   Compaction takes each stream's lock only to share its events' chunks, and copies no message.
 //! - **Stop**: the journal is synced and closed, the store saved to `PATH`, the journal removed.
 
 use std::fs;

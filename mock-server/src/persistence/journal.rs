@@ -8,7 +8,8 @@
 //! format and cost a B-tree update per put.
 //!
 //! - **Frames.** After a header line, each change is `length (u32 LE) | crc32 (u32 LE) | LSN (u64
-//!   LE) | JSON`, the checksum covering the LSN and the JSON. A frame cut short at the end of the
+//!   LE) | payload` (the change in the binary form of `codec.rs`), the checksum covering the LSN
+//!   and the payload. A frame cut short at the end of the
 //!   file is what a crash mid-write leaves, and is dropped at replay (it was never acknowledged);
 //!   a bad frame with data after it is corruption, and stops the start.
 //! - **Group commit.** [`Journal::record`] encodes the change on the caller's thread and appends
@@ -19,8 +20,6 @@
 //!   least the change's): the state file is written while writers go on, so it may already hold
 //!   some changes of the journal that follows it (see [`crate::service::store::ChangeLog`]).
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write as _};
 use std::path::{Path, PathBuf};
@@ -28,267 +27,107 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::config::state::Durability;
 use crate::error::StateFileError;
-use crate::service::store::{AcceptedBatch, Change, ChangeLog, GroupSettings, Store, StoredEvent};
+use crate::persistence::codec::{self, Record};
+use crate::service::store::{Change, ChangeLog, Store};
 
 /// The first line of every journal; a file without it is not replayed.
-const HEADER: &[u8] = b"cwlogs-mock-journal 1\n";
+const HEADER: &[u8] = b"cwlogs-mock-journal 2\n";
 
-/// Bytes before a frame's JSON: length, checksum, LSN.
+/// Bytes before a frame's payload: length, checksum, LSN.
 const FRAME_HEAD: usize = 16;
 
-/// Largest frame accepted at replay: a 1 MiB batch escaped to JSON stays far below it; a length
-/// above it is corruption, not a record.
+/// Largest frame accepted at replay: a batch of 10,000 events of up to 1 MiB in all stays far
+/// below it; a length above it is corruption, not a record.
 const MAX_FRAME: u32 = 64 << 20;
 
 /// With periodic durability, a buffer this large is written before its interval ends, so that a
 /// burst cannot hold unbounded memory.
 const FLUSH_ABOVE: usize = 16 << 20;
 
-/// One change as the journal stores it.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
-enum Record<'a> {
-    #[serde(rename_all = "camelCase")]
-    CreateGroup {
-        name: Cow<'a, str>,
-        creation_time: i64,
-        settings: SettingsRecord<'a>,
-    },
-    DeleteGroup {
-        name: Cow<'a, str>,
-    },
-    Settings {
-        group: Cow<'a, str>,
-        settings: SettingsRecord<'a>,
-    },
-    #[serde(rename_all = "camelCase")]
-    CreateStream {
-        group: Cow<'a, str>,
-        name: Cow<'a, str>,
-        creation_time: i64,
-        id: u64,
-    },
-    DeleteStream {
-        group: Cow<'a, str>,
-        name: Cow<'a, str>,
-    },
-    #[serde(rename_all = "camelCase")]
-    Append {
-        group: Cow<'a, str>,
-        stream: Cow<'a, str>,
-        events: Vec<EventRecord<'a>>,
-        accepted_puts: u64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        last_batch: Option<BatchRecord<'a>>,
-    },
-    Clear,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SettingsRecord<'a> {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    retention_in_days: Option<i64>,
-    tags: Cow<'a, BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    kms_key_id: Option<Cow<'a, str>>,
-    log_group_class: Cow<'a, str>,
-    deletion_protection_enabled: bool,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EventRecord<'a> {
-    timestamp: i64,
-    ingestion_time: i64,
-    message: Cow<'a, str>,
-    seq: u64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchRecord<'a> {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    token: Option<Cow<'a, str>>,
-    messages: Cow<'a, [String]>,
-}
-
-impl<'a> SettingsRecord<'a> {
-    fn of(s: &'a GroupSettings) -> Self {
-        Self {
-            retention_in_days: s.retention_in_days,
-            tags: Cow::Borrowed(&s.tags),
-            kms_key_id: s.kms_key_id.as_deref().map(Cow::Borrowed),
-            log_group_class: Cow::Borrowed(&s.log_group_class),
-            deletion_protection_enabled: s.deletion_protection_enabled,
+/// Applies `record` to `store` unless the object it touches already holds it (its LSN is at
+/// least `lsn`).
+fn apply(record: Record, store: &Store, lsn: u64) {
+    match record {
+        Record::CreateGroup {
+            name,
+            creation_time,
+            settings,
+        } => {
+            if store.group(&name).is_none() {
+                let _ = store.restore_group(&name, creation_time, settings, lsn);
+            }
         }
-    }
-
-    fn into_settings(self) -> GroupSettings {
-        GroupSettings {
-            retention_in_days: self.retention_in_days,
-            tags: self.tags.into_owned(),
-            kms_key_id: self.kms_key_id.map(Cow::into_owned),
-            log_group_class: self.log_group_class.into_owned(),
-            deletion_protection_enabled: self.deletion_protection_enabled,
+        Record::DeleteGroup { name } => store.remove_groups_before(lsn, Some(&name)),
+        Record::Settings { group, settings } => {
+            if let Some(g) = store.group(&group).filter(|g| g.lsn() < lsn) {
+                store.restore_settings(&g, settings, lsn);
+            }
         }
+        Record::CreateStream {
+            group,
+            name,
+            creation_time,
+            id,
+        } => {
+            if let Some(g) = store.group(&group).filter(|g| g.lsn() < lsn) {
+                if g.stream(&name).is_none() {
+                    store.restore_stream(&g, &name, creation_time, id, lsn);
+                }
+                g.touched(lsn);
+            }
+        }
+        Record::DeleteStream { group, name } => {
+            if let Some(g) = store.group(&group) {
+                store.remove_stream_before(&g, &name, lsn);
+            }
+        }
+        Record::Append {
+            group,
+            stream,
+            events,
+            accepted_puts,
+            last_batch,
+        } => {
+            let Some(s) = store.group(&group).and_then(|g| g.stream(&stream)) else {
+                return;
+            };
+            let mut state = s.lock();
+            if state.lsn >= lsn {
+                return;
+            }
+            if let Some(max) = events.iter().map(|e| e.seq).max() {
+                store.advance_event_seq(max.saturating_add(1));
+            }
+            state.append(events);
+            state.accepted_puts = accepted_puts;
+            if last_batch.is_some() {
+                state.last_batch = last_batch;
+            }
+            state.lsn = lsn;
+        }
+        Record::Clear => store.remove_groups_before(lsn, None),
     }
 }
 
-impl<'a> Record<'a> {
-    fn of(change: &Change<'a>) -> Self {
-        match *change {
-            Change::CreateGroup {
-                name,
-                creation_time,
-                settings,
-            } => Self::CreateGroup {
-                name: name.into(),
-                creation_time,
-                settings: SettingsRecord::of(settings),
-            },
-            Change::DeleteGroup { name } => Self::DeleteGroup { name: name.into() },
-            Change::Settings { group, settings } => Self::Settings {
-                group: group.into(),
-                settings: SettingsRecord::of(settings),
-            },
-            Change::CreateStream {
-                group,
-                name,
-                creation_time,
-                id,
-            } => Self::CreateStream {
-                group: group.into(),
-                name: name.into(),
-                creation_time,
-                id,
-            },
-            Change::DeleteStream { group, name } => Self::DeleteStream {
-                group: group.into(),
-                name: name.into(),
-            },
-            Change::Append {
-                group,
-                stream,
-                events,
-                accepted_puts,
-                last_batch,
-            } => Self::Append {
-                group: group.into(),
-                stream: stream.into(),
-                events: events
-                    .iter()
-                    .map(|e| EventRecord {
-                        timestamp: e.timestamp,
-                        ingestion_time: e.ingestion_time,
-                        message: Cow::Borrowed(&e.message),
-                        seq: e.seq,
-                    })
-                    .collect(),
-                accepted_puts,
-                last_batch: last_batch.map(|b| BatchRecord {
-                    token: b.token.as_deref().map(Cow::Borrowed),
-                    messages: Cow::Borrowed(&b.messages),
-                }),
-            },
-            Change::Clear => Self::Clear,
-        }
-    }
-
-    /// Applies the change to `store` unless the object it touches already holds it.
-    fn apply(self, store: &Store, lsn: u64) {
-        match self {
-            Record::CreateGroup {
-                name,
-                creation_time,
-                settings,
-            } => {
-                if store.group(&name).is_none() {
-                    let _ =
-                        store.restore_group(&name, creation_time, settings.into_settings(), lsn);
-                }
-            }
-            Record::DeleteGroup { name } => store.remove_groups_before(lsn, Some(&name)),
-            Record::Settings { group, settings } => {
-                if let Some(g) = store.group(&group).filter(|g| g.lsn() < lsn) {
-                    store.restore_settings(&g, settings.into_settings(), lsn);
-                }
-            }
-            Record::CreateStream {
-                group,
-                name,
-                creation_time,
-                id,
-            } => {
-                if let Some(g) = store.group(&group).filter(|g| g.lsn() < lsn) {
-                    if g.stream(&name).is_none() {
-                        store.restore_stream(&g, &name, creation_time, id, lsn);
-                    }
-                    g.touched(lsn);
-                }
-            }
-            Record::DeleteStream { group, name } => {
-                if let Some(g) = store.group(&group) {
-                    store.remove_stream_before(&g, &name, lsn);
-                }
-            }
-            Record::Append {
-                group,
-                stream,
-                events,
-                accepted_puts,
-                last_batch,
-            } => {
-                let Some(s) = store.group(&group).and_then(|g| g.stream(&stream)) else {
-                    return;
-                };
-                let mut state = s.lock();
-                if state.lsn >= lsn {
-                    return;
-                }
-                if let Some(max) = events.iter().map(|e| e.seq).max() {
-                    store.advance_event_seq(max.saturating_add(1));
-                }
-                state.append(
-                    events
-                        .into_iter()
-                        .map(|e| StoredEvent {
-                            timestamp: e.timestamp,
-                            ingestion_time: e.ingestion_time,
-                            message: e.message.into_owned(),
-                            seq: e.seq,
-                        })
-                        .collect(),
-                );
-                state.accepted_puts = accepted_puts;
-                if let Some(b) = last_batch {
-                    state.last_batch = Some(AcceptedBatch {
-                        token: b.token.map(Cow::into_owned),
-                        messages: b.messages.into_owned(),
-                    });
-                }
-                state.lsn = lsn;
-            }
-            Record::Clear => store.remove_groups_before(lsn, None),
-        }
-    }
-}
-
-/// Appends one frame for `payload` at `lsn` to `out`.
-fn frame(out: &mut Vec<u8>, lsn: u64, payload: &[u8]) {
+/// Appends one frame holding `change` at `lsn` to `out`, encoding it in place.
+fn frame(out: &mut Vec<u8>, lsn: u64, change: &Change<'_>) {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; FRAME_HEAD]);
+    codec::encode(change, out);
+    let payload = &out[start + FRAME_HEAD..];
+    // Payloads are far below 4 GiB: a batch is at most a few MiB.
+    let size = payload.len() as u32;
     let mut crc = crc32fast::Hasher::new();
     crc.update(&lsn.to_le_bytes());
     crc.update(payload);
-    // Payloads are far below 4 GiB: a batch is at most a few MiB of JSON.
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc.finalize().to_le_bytes());
-    out.extend_from_slice(&lsn.to_le_bytes());
-    out.extend_from_slice(payload);
+    let crc = crc.finalize();
+    out[start..start + 4].copy_from_slice(&size.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    out[start + 8..start + 16].copy_from_slice(&lsn.to_le_bytes());
 }
 
 /// Replays the journal at `path` (if there is one) into `store`; returns the highest LSN seen.
@@ -386,9 +225,9 @@ pub(crate) fn replay(path: &Path, store: &Store) -> Result<u64, StateFileError> 
                 "the frame at byte {offset} has LSN {lsn}, not above the one before ({max_lsn})"
             )));
         }
-        let record: Record<'_> = serde_json::from_slice(&payload)
+        let record = codec::decode(&payload)
             .map_err(|e| corrupt(format!("the frame at byte {offset} does not parse: {e}")))?;
-        record.apply(store, lsn);
+        apply(record, store, lsn);
         max_lsn = lsn;
         offset = end;
     }
@@ -438,12 +277,12 @@ pub(crate) struct Journal {
 
 impl ChangeLog for Journal {
     fn record(&self, change: &Change<'_>) -> u64 {
-        // Encoded before the journal's lock: only the copy into the buffer is serialised.
-        let payload = serde_json::to_vec(&Record::of(change)).unwrap_or_default();
+        // Encoded straight into the buffer under the journal's lock: the binary form is mostly a
+        // copy of the messages, cheaper than encoding apart and copying again.
         let mut pending = lock(&self.shared.pending);
         let lsn = pending.next_lsn;
         pending.next_lsn += 1;
-        frame(&mut pending.buffer, lsn, &payload);
+        frame(&mut pending.buffer, lsn, change);
         let wake =
             self.shared.durability != Durability::Periodic || pending.buffer.len() >= FLUSH_ABOVE;
         drop(pending);
@@ -656,7 +495,7 @@ fn write_loop(shared: &Shared, path: &Path, mut file: File) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::store::GroupSettings;
+    use crate::service::store::{GroupSettings, StoredEvent};
 
     fn temp(tag: &str) -> PathBuf {
         let dir =

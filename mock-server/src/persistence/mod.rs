@@ -7,8 +7,8 @@
 //! - **A corrupt file is never overwritten**: saving is only possible through a [`StateFile`], and one
 //!   exists only after the file at its path was read successfully (or did not exist). A file that
 //!   does not parse stops the start with a message naming the path and the parser's position.
-//! - **Streamed saves**: the JSON goes to the file as it is produced, one stream at a time under
-//!   its lock, so saving holds no copy of the store.
+//! - **Streamed saves**: the JSON goes to the file as it is produced, one stream at a time from a
+//!   copy that shares its events' chunks, so saving holds no copy of the messages.
 //!
 //! Between saves, the journal (`journal.rs`) makes every acknowledged change durable;
 //! `durable.rs` puts the two together.
@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod codec;
 pub(crate) mod durable;
 pub(crate) mod journal;
 pub(crate) mod snapshot;
@@ -126,7 +127,7 @@ impl StateFile {
         Ok((file, max_lsn))
     }
 
-    /// Saves the live `store`, one stream at a time under its lock (see [`StateFile::save`]).
+    /// Saves the live `store`, one stream at a time (see [`StateFile::save`]).
     pub(crate) fn save_store(&self, store: &Store) -> Result<u64, StateFileError> {
         self.save(&LiveStore(store))
     }

@@ -563,16 +563,11 @@ async fn route(
         Outcome::Answer(mut response) => {
             if let Some(journal) = &served.journal {
                 // The answer says the change is accepted: it must be as durable as configured
-                // first. A journal that cannot be written turns the answer into a 500.
+                // first. A journal that cannot be written turns the answer into a 503.
                 if let Err(reason) = journal.durable().await {
-                    response = ApiError {
-                        error_type: "ServiceUnavailableException",
-                        extra: Vec::new(),
-                        message: Some(format!(
-                            "cwlogs-mock: the change is in memory but not durable: {reason}"
-                        )),
-                        status: 500,
-                    }
+                    response = ApiError::service_unavailable(format!(
+                        "cwlogs-mock: the change is in memory but not durable: {reason}"
+                    ))
                     .into_response();
                 }
             }

@@ -183,10 +183,15 @@ const CHUNK_EVENTS: usize = 256;
 /// late events, the same batch sent again) is inserted into the one chunk where it belongs, so it
 /// costs at most one chunk's worth of moves however long the stream is. Reading by position costs
 /// a binary search over the chunks' start positions.
+///
+/// Chunks are shared on clone and copied only when written (`Arc::make_mut`), so a clone costs one
+/// pointer per 256 events: a state-file save takes one under the stream's lock and writes it out
+/// after releasing the lock, and only the chunks written meanwhile (the last one, for in-order
+/// appends) are ever copied.
 #[derive(Debug, Clone, Default)]
 pub struct EventLog {
     /// Non-empty, sorted chunks; every event of a chunk sorts at or after every event before it.
-    chunks: Vec<Vec<StoredEvent>>,
+    chunks: Vec<Arc<Vec<StoredEvent>>>,
     /// The position of each chunk's first event.
     starts: Vec<usize>,
     len: usize,
@@ -219,7 +224,7 @@ impl EventLog {
 
     /// Every event in read order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &StoredEvent> {
-        self.chunks.iter().flatten()
+        self.chunks.iter().flat_map(chunk_events)
     }
 
     /// The events from `position` on, in read order.
@@ -231,7 +236,7 @@ impl EventLog {
         let skip = position.saturating_sub(self.starts.get(chunk).copied().unwrap_or(0));
         self.chunks[chunk.min(self.chunks.len())..]
             .iter()
-            .flatten()
+            .flat_map(chunk_events)
             .skip(skip)
     }
 
@@ -248,11 +253,12 @@ impl EventLog {
             let appends = self.last().is_none_or(|last| last.timestamp <= e.timestamp);
             if appends {
                 match self.chunks.last_mut() {
-                    Some(chunk) if chunk.len() < CHUNK_EVENTS => chunk.push(e),
+                    Some(chunk) if chunk.len() < CHUNK_EVENTS => Arc::make_mut(chunk).push(e),
                     _ => {
                         self.starts.push(self.len);
-                        self.chunks.push(Vec::with_capacity(CHUNK_EVENTS));
-                        self.chunks.last_mut().expect("just pushed").push(e);
+                        let mut chunk = Vec::with_capacity(CHUNK_EVENTS);
+                        chunk.push(e);
+                        self.chunks.push(Arc::new(chunk));
                     }
                 }
                 self.len += 1;
@@ -263,13 +269,13 @@ impl EventLog {
                 .chunks
                 .partition_point(|c| c[0].timestamp <= e.timestamp)
                 .saturating_sub(1);
-            let events = &mut self.chunks[chunk];
+            let events = Arc::make_mut(&mut self.chunks[chunk]);
             let at = events.partition_point(|s| s.timestamp <= e.timestamp);
             events.insert(at, e);
             self.len += 1;
             if events.len() > 2 * CHUNK_EVENTS {
                 let upper = events.split_off(CHUNK_EVENTS);
-                self.chunks.insert(chunk + 1, upper);
+                self.chunks.insert(chunk + 1, Arc::new(upper));
                 self.starts.insert(chunk + 1, 0);
             }
             first_changed = first_changed.min(chunk);
@@ -299,12 +305,21 @@ impl std::ops::Index<usize> for EventLog {
     }
 }
 
+/// The events of one chunk (a named function, so that iterator types can name it).
+fn chunk_events(chunk: &Arc<Vec<StoredEvent>>) -> std::slice::Iter<'_, StoredEvent> {
+    chunk.iter()
+}
+
 impl<'a> IntoIterator for &'a EventLog {
     type Item = &'a StoredEvent;
-    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<StoredEvent>>>;
+    type IntoIter = std::iter::FlatMap<
+        std::slice::Iter<'a, Arc<Vec<StoredEvent>>>,
+        std::slice::Iter<'a, StoredEvent>,
+        fn(&'a Arc<Vec<StoredEvent>>) -> std::slice::Iter<'a, StoredEvent>,
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.chunks.iter().flatten()
+        self.chunks.iter().flat_map(chunk_events)
     }
 }
 
@@ -754,13 +769,13 @@ mod tests {
                 .events
                 .chunks
                 .iter()
-                .map(Vec::len)
+                .map(|c| c.len())
                 .collect::<Vec<_>>(),
             in_two
                 .events
                 .chunks
                 .iter()
-                .map(Vec::len)
+                .map(|c| c.len())
                 .collect::<Vec<_>>()
         );
         assert_eq!(at_once.events, in_two.events);
