@@ -8,8 +8,10 @@
 //!
 //! 1. **Host.** DNS rebinding points an attacker's name at 127.0.0.1, so the request carries the
 //!    attacker's name in `Host`. Accepted: IP addresses, `localhost` and `*.localhost` (RFC 6761
-//!    reserves them for loopback), names without a dot (a Compose or Kubernetes service name,
-//!    which no public DNS serves), and the names of `admin.allowed_hosts`. A request without
+//!    reserves them for loopback), names without a dot (a Compose or Kubernetes service name),
+//!    names under `.internal` (reserved for private use by ICANN in 2024: `host.docker.internal`)
+//!    and `.local` (multicast DNS, RFC 6762; Kubernetes' `*.svc.cluster.local`), none of which
+//!    public DNS serves, and the names of `admin.allowed_hosts`. A request without
 //!    `Host` (HTTP/1.0) cannot come from a browser and is accepted.
 //! 2. **Origin.** A cross-origin request from a page carries the page's `Origin` (browsers add it
 //!    to every POST, PUT and DELETE). Accepted: no `Origin` at all, or an http(s) origin on a
@@ -58,9 +60,9 @@ impl Guard<'_> {
                     403,
                     format!(
                         "the admin API does not answer under Host {host:?}: it accepts IP \
-                         addresses, localhost, names without a dot, and the names of \
-                         admin.allowed_hosts (--allowed-host), so that a web page cannot reach it \
-                         through DNS rebinding"
+                         addresses, localhost, names without a dot or under .internal or .local, \
+                         and the names of admin.allowed_hosts (--allowed-host), so that a web \
+                         page cannot reach it through DNS rebinding"
                     ),
                 ));
             }
@@ -101,6 +103,7 @@ impl Guard<'_> {
         name.parse::<IpAddr>().is_ok()
             || is_localhost(name)
             || !name.contains('.')
+            || is_private_name(name)
             || self.listed(name)
     }
 
@@ -123,6 +126,12 @@ impl Guard<'_> {
 
 fn refuse(status: u16, message: String) -> Refusal {
     Refusal { status, message }
+}
+
+/// Names under `.internal` or `.local`, which no public DNS serves, so no attacker can point them
+/// at the mock.
+fn is_private_name(name: &str) -> bool {
+    name.ends_with(".internal") || name.ends_with(".local")
 }
 
 /// `localhost` and the names under it, which RFC 6761 §6.3 reserves for loopback.
@@ -208,6 +217,8 @@ mod tests {
             "cwlogs-mock:4588",
             "10.0.0.7:4588",
             "localhost.",
+            "host.docker.internal:4588",
+            "cwlogs-mock.ci.svc.cluster.local:4588",
         ] {
             assert_eq!(g.check(&host(ok), false), Ok(()), "{ok}");
         }
@@ -230,22 +241,22 @@ mod tests {
             let refusal = g.check(&host(bad), false).unwrap_err();
             assert_eq!(refusal.status, 403, "{bad}");
         }
-        let allowed = vec!["Mock.CI.Internal".to_owned()];
+        let allowed = vec!["Mock.CI.Example.com".to_owned()];
         let g = guard(&allowed);
-        assert_eq!(g.check(&host("mock.ci.internal:4588"), false), Ok(()));
+        assert_eq!(g.check(&host("mock.ci.example.com:4588"), false), Ok(()));
         let err = g.check(&host("evil.example"), false).unwrap_err();
         assert!(err.message.contains("--allowed-host"), "{}", err.message);
     }
 
     #[test]
     fn only_local_origins_pass() {
-        let allowed = vec!["mock.ci.internal".to_owned()];
+        let allowed = vec!["mock.ci.example.com".to_owned()];
         let g = guard(&allowed);
         for ok in [
             "http://localhost:3000",
             "http://127.0.0.1:4588",
             "https://[::1]",
-            "http://mock.ci.internal:8080",
+            "http://mock.ci.example.com:8080",
         ] {
             assert_eq!(g.check(&origin(ok), false), Ok(()), "{ok}");
         }

@@ -90,7 +90,8 @@ struct Args {
     #[arg(long, value_name = "BYTES", value_parser = parse_stored_bytes_cap_arg)]
     max_stored_bytes: Option<StoredBytesCap>,
     /// Also answer the admin API under this host name (repeatable; adds to admin.allowed_hosts).
-    /// IP addresses, localhost and names without a dot are always accepted.
+    /// IP addresses, localhost, names without a dot and names under .internal or .local are
+    /// always accepted.
     #[arg(long = "allowed-host", value_name = "NAME")]
     allowed_hosts: Vec<String>,
     /// Log output format.

@@ -12,15 +12,16 @@ pub(crate) const MAX_WRITERS_CEILING: usize = 1_024;
 ///
 /// ```toml
 /// [admin]
-/// allowed_hosts = ["cwlogs-mock.ci.internal"]
+/// allowed_hosts = ["cwlogs-mock.ci.example.com"]
 /// max_writers = 16
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
     /// Host names (without port) the admin API answers under beyond the ones it always accepts:
-    /// IP addresses, `localhost` and `*.localhost`, and names without a dot (such as a Compose
-    /// service name). Matched without regard to case; they are also accepted as `Origin` hosts.
+    /// IP addresses, `localhost` and `*.localhost`, names without a dot (such as a Compose
+    /// service name) and names under `.internal` or `.local`. Matched without regard to case;
+    /// they are also accepted as `Origin` hosts.
     pub allowed_hosts: Vec<String>,
     /// Most background writers (`POST /_mock/writers`) running at once, 1 to 1,024.
     pub max_writers: usize,

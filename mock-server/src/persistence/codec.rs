@@ -47,6 +47,7 @@ pub(crate) enum Record {
     Append {
         group: String,
         stream: String,
+        stream_id: u64,
         events: Vec<StoredEvent>,
         accepted_puts: u64,
         last_batch: Option<AcceptedBatch>,
@@ -97,6 +98,7 @@ pub(crate) fn encode(change: &Change<'_>, out: &mut Vec<u8>) {
         Change::Append {
             group,
             stream,
+            stream_id,
             events,
             accepted_puts,
             last_batch,
@@ -104,6 +106,7 @@ pub(crate) fn encode(change: &Change<'_>, out: &mut Vec<u8>) {
             out.push(APPEND);
             put_str(out, group);
             put_str(out, stream);
+            put_u64(out, stream_id);
             put_len(out, events.len());
             for e in events {
                 put_i64(out, e.timestamp);
@@ -155,6 +158,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Record, String> {
         APPEND => {
             let group = r.string()?;
             let stream = r.string()?;
+            let stream_id = r.u64()?;
             let count = r.len()?;
             let mut events = Vec::with_capacity(count.min(10_000));
             for _ in 0..count {
@@ -185,6 +189,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Record, String> {
             Record::Append {
                 group,
                 stream,
+                stream_id,
                 events,
                 accepted_puts,
                 last_batch,
@@ -375,6 +380,7 @@ mod tests {
             round_trip(&Change::Append {
                 group: "g",
                 stream: "s",
+                stream_id: 4,
                 events: &events,
                 accepted_puts: 3,
                 last_batch: Some(&batch),
@@ -382,6 +388,7 @@ mod tests {
             Record::Append {
                 group: "g".into(),
                 stream: "s".into(),
+                stream_id: 4,
                 events: events.clone(),
                 accepted_puts: 3,
                 last_batch: Some(batch.clone()),

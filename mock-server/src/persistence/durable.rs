@@ -56,6 +56,8 @@ impl Durable {
         let (file, mut max_lsn) = StateFile::load_store(path, store)?;
         let journal_at = journal_path(path);
         let old = journal::old_path(&journal_at);
+        // A rotation the mock was killed in may have left its new, still empty file.
+        let _ = fs::remove_file(journal::new_path(&journal_at));
         for replayed in [&old, &journal_at] {
             max_lsn = max_lsn.max(journal::replay(replayed, store)?);
         }
@@ -170,15 +172,22 @@ impl Drop for Durable {
     }
 }
 
-/// Rotates the journal, streams the store into the state file, drops the old journal. A crash at
-/// any point leaves a state file and journals that replay to everything acknowledged.
+/// Rotates the journal (unless an earlier compaction left `.old`), streams the store into the
+/// state file, drops the old journal. A crash at any point leaves a state file and journals that
+/// replay to everything acknowledged.
 fn compact(file: &StateFile, journal: &Journal, store: &Store) -> Result<u64, StateFileError> {
     let journal_at = journal_path(file.path());
-    journal.rotate().map_err(|source| StateFileError::Write {
-        path: journal_at.clone(),
-        source,
-    })?;
+    let old = journal::old_path(&journal_at);
+    // After a compaction whose save failed, `.old` still holds changes the state file lacks: save
+    // again before rotating (everything in it was applied before this save starts), never rotate
+    // over it.
+    if !old.exists() {
+        journal.rotate().map_err(|source| StateFileError::Write {
+            path: journal_at.clone(),
+            source,
+        })?;
+    }
     let size = file.save_store(store)?;
-    let _ = fs::remove_file(journal::old_path(&journal_at));
+    fs::remove_file(&old).map_err(|source| StateFileError::Write { path: old, source })?;
     Ok(size)
 }

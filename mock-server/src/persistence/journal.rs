@@ -32,10 +32,11 @@ use tokio::sync::watch;
 use crate::config::state::Durability;
 use crate::error::StateFileError;
 use crate::persistence::codec::{self, Record};
+use crate::persistence::snapshot::MAX_COUNTER;
 use crate::service::store::{Change, ChangeLog, Store};
 
 /// The first line of every journal; a file without it is not replayed.
-const HEADER: &[u8] = b"cwlogs-mock-journal 2\n";
+const HEADER: &[u8] = b"cwlogs-mock-journal 3\n";
 
 /// Bytes before a frame's payload: length, checksum, LSN.
 const FRAME_HEAD: usize = 16;
@@ -88,11 +89,18 @@ fn apply(record: Record, store: &Store, lsn: u64) {
         Record::Append {
             group,
             stream,
+            stream_id,
             events,
             accepted_puts,
             last_batch,
         } => {
-            let Some(s) = store.group(&group).and_then(|g| g.stream(&stream)) else {
+            // By id too: a put that committed to a stream deleted meanwhile must not land in a
+            // later stream of the same name.
+            let Some(s) = store
+                .group(&group)
+                .and_then(|g| g.stream(&stream))
+                .filter(|s| s.id == stream_id)
+            else {
                 return;
             };
             let mut state = s.lock();
@@ -110,6 +118,36 @@ fn apply(record: Record, store: &Store, lsn: u64) {
             state.lsn = lsn;
         }
         Record::Clear => store.remove_groups_before(lsn, None),
+    }
+}
+
+/// The first counter of `record` (or its LSN) at or above [`MAX_COUNTER`], as the state file
+/// refuses them: counters restored from it must not wrap.
+fn out_of_range(record: &Record, lsn: u64) -> Option<String> {
+    let too_big = |v: u64| v >= MAX_COUNTER;
+    if too_big(lsn) {
+        return Some(format!("LSN {lsn}"));
+    }
+    match record {
+        Record::CreateStream { id, .. } if too_big(*id) => Some(format!("stream id {id}")),
+        Record::Append {
+            stream_id,
+            events,
+            accepted_puts,
+            ..
+        } => {
+            if too_big(*stream_id) {
+                return Some(format!("stream id {stream_id}"));
+            }
+            if too_big(*accepted_puts) {
+                return Some(format!("acceptedPuts {accepted_puts}"));
+            }
+            events
+                .iter()
+                .find(|e| too_big(e.seq))
+                .map(|e| format!("seq {}", e.seq))
+        }
+        _ => None,
     }
 }
 
@@ -227,6 +265,12 @@ pub(crate) fn replay(path: &Path, store: &Store) -> Result<u64, StateFileError> 
         }
         let record = codec::decode(&payload)
             .map_err(|e| corrupt(format!("the frame at byte {offset} does not parse: {e}")))?;
+        out_of_range(&record, lsn).map_or(Ok(()), |what| {
+            Err(corrupt(format!(
+                "the frame at byte {offset}: {what} is out of range (at most {})",
+                MAX_COUNTER - 1
+            )))
+        })?;
         apply(record, store, lsn);
         max_lsn = lsn;
         offset = end;
@@ -341,7 +385,11 @@ impl Journal {
     /// journal could not be written: the changes are in memory only.
     pub(crate) async fn durable(&self) -> Result<(), String> {
         if self.shared.durability == Durability::Periodic {
-            return Ok(());
+            // Nothing to wait for, but a journal that stopped working is still said so.
+            return match &*self.shared.progress.borrow() {
+                Progress::Failed(reason) => Err(reason.clone()),
+                Progress::Written(_) => Ok(()),
+            };
         }
         let target = lock(&self.shared.pending).next_lsn - 1;
         let mut progress = self.shared.progress.subscribe();
@@ -397,6 +445,13 @@ pub(crate) fn old_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Where a rotation makes the next file before moving it into place.
+pub(crate) fn new_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".new");
+    PathBuf::from(name)
+}
+
 fn new_file(path: &Path) -> io::Result<File> {
     let mut file = OpenOptions::new()
         .create(true)
@@ -416,6 +471,34 @@ pub(crate) fn sync_dir(path: &Path) {
             let _ = dir.sync_all();
         }
     }
+}
+
+/// Moves the journal to `PATH.old` and goes on in a new file at `PATH`. The new file is made
+/// first, under a temporary name, so that a failure leaves the journal where it was; an `.old`
+/// that is still there (a compaction that failed) is never overwritten: its changes would be in
+/// no file.
+fn rotate_file(path: &Path, file: &mut File, shared: &Shared) -> io::Result<()> {
+    let old = old_path(path);
+    if old.exists() {
+        return Err(io::Error::other(format!(
+            "{} is still there from a compaction that did not finish",
+            old.display()
+        )));
+    }
+    file.sync_data()?;
+    let fresh_path = new_path(path);
+    let fresh = new_file(&fresh_path)?;
+    fs::rename(path, &old)?;
+    if let Err(e) = fs::rename(&fresh_path, path) {
+        // Put the journal back; the writer keeps the file it had.
+        let _ = fs::rename(&old, path);
+        let _ = fs::remove_file(&fresh_path);
+        return Err(e);
+    }
+    sync_dir(path);
+    *file = fresh;
+    shared.written_bytes.store(0, Ordering::Relaxed);
+    Ok(())
 }
 
 fn write_loop(shared: &Shared, path: &Path, mut file: File) {
@@ -477,13 +560,7 @@ fn write_loop(shared: &Shared, path: &Path, mut file: File) {
             shared.progress.send_replace(Progress::Written(upto));
         }
         if let Some(done) = rotate {
-            let result = file.sync_data().and_then(|()| {
-                fs::rename(path, old_path(path))?;
-                file = new_file(path)?;
-                shared.written_bytes.store(0, Ordering::Relaxed);
-                Ok(())
-            });
-            let _ = done.send(result);
+            let _ = done.send(rotate_file(path, &mut file, shared));
         }
         if closing {
             let _ = file.sync_data();
@@ -495,7 +572,7 @@ fn write_loop(shared: &Shared, path: &Path, mut file: File) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::store::{GroupSettings, StoredEvent};
+    use crate::service::store::{GroupSettings, LogStream, StoredEvent};
 
     fn temp(tag: &str) -> PathBuf {
         let dir =
@@ -529,6 +606,13 @@ mod tests {
 
     fn put(store: &Store, group: &str, stream: &str, messages: &[&str]) {
         let s = store.group(group).unwrap().stream(stream).unwrap();
+        put_to(store, &s, group, messages);
+    }
+
+    /// A put committed to `s`, which may no longer be linked into the store (a put that raced
+    /// a delete).
+    fn put_to(store: &Store, s: &LogStream, group: &str, messages: &[&str]) {
+        let stream = s.name.as_str();
         let mut state = s.lock();
         let first = store.reserve_event_seqs(messages.len() as u64);
         let new: Vec<StoredEvent> = messages
@@ -545,6 +629,7 @@ mod tests {
         state.lsn = store.record(&Change::Append {
             group,
             stream,
+            stream_id: s.id,
             events: &new,
             accepted_puts: state.accepted_puts,
             last_batch: None,
@@ -630,6 +715,51 @@ mod tests {
         fs::write(&path, b"something else\n").unwrap();
         let err = replay(&path, &Store::new()).unwrap_err().to_string();
         assert!(err.contains("bad header"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_put_that_raced_a_delete_is_not_replayed_into_a_namesake() {
+        let path = temp("namesake");
+        let (store, journal) = journaled(&path, Durability::Os);
+        let g = store.create_group("g", 5, settings()).unwrap();
+        let old = store.create_stream(&g, "s", 6).unwrap();
+        // The stream is deleted and created again while a put still holds the old one.
+        store.delete_stream(&g, "s").unwrap();
+        store.create_stream(&g, "s", 7).unwrap();
+        put_to(&store, &old, "g", &["stale"]);
+        put(&store, "g", "s", &["fresh"]);
+        // A group deleted under a settings change and a stream creation records neither.
+        let gone = store.create_group("gone", 5, settings()).unwrap();
+        store.delete_group("gone").unwrap();
+        store.create_group("gone", 8, settings()).unwrap();
+        store.update_settings(&gone, |s| s.retention_in_days = Some(1));
+        assert!(store.create_stream(&gone, "t", 9).is_err());
+        journal.durable().await.unwrap();
+        journal.close();
+
+        let restored = Store::new();
+        replay(&path, &restored).unwrap();
+        assert_eq!(events(&restored, "g", "s"), ["fresh"]);
+        let again = restored.group("gone").unwrap();
+        assert_eq!(again.settings().retention_in_days, None);
+        assert!(again.stream("t").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_rotation_never_overwrites_an_old_file_left_by_a_failed_compaction() {
+        let path = temp("old-left");
+        let (store, journal) = journaled(&path, Durability::Os);
+        store.create_group("g", 5, settings()).unwrap();
+        journal.rotate().unwrap();
+        store.create_group("h", 5, settings()).unwrap();
+        let err = journal.rotate().unwrap_err().to_string();
+        assert!(err.contains("did not finish"), "{err}");
+        journal.durable().await.unwrap();
+        journal.close();
+        let restored = Store::new();
+        replay(&old_path(&path), &restored).unwrap();
+        replay(&path, &restored).unwrap();
+        assert!(restored.group("g").is_some() && restored.group("h").is_some());
     }
 
     #[tokio::test]

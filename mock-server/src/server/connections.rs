@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -107,6 +107,9 @@ enum Phase {
 pub(crate) struct Activity {
     id: u64,
     phase: Mutex<Phase>,
+    /// Set when the table asked this connection to make room and it has not answered yet; such a
+    /// connection is not asked twice.
+    shedding: AtomicBool,
     evicted: Notify,
 }
 
@@ -164,6 +167,15 @@ impl Activity {
         self.evicted.notified().await;
     }
 
+    /// Whether the connection closes to make room, decided under its phase lock after it was
+    /// asked: a request that started meanwhile is served, never cut, and the room is found
+    /// elsewhere. Runs on the connection's own task, so no request can start after a `true`.
+    pub(crate) fn confirm_shed(&self) -> bool {
+        let waiting = !matches!(*lock(&self.phase), Phase::Serving(_));
+        self.shedding.store(false, Ordering::Relaxed);
+        waiting
+    }
+
     /// Since when the connection has been waiting without a request in service, if it is.
     fn waiting_since(&self) -> Option<Instant> {
         match *lock(&self.phase) {
@@ -200,6 +212,7 @@ impl Connections {
         let activity = Arc::new(Activity {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             phase: Mutex::new(Phase::Fresh(Instant::now())),
+            shedding: AtomicBool::new(false),
             evicted: Notify::new(),
         });
         self.table().insert(activity.id, Arc::clone(&activity));
@@ -209,17 +222,19 @@ impl Connections {
         }
     }
 
-    /// Asks the connection that has waited longest without a request in service to close.
-    /// Returns false when every connection is serving a request (then nothing is shed).
+    /// Asks the connection that has waited longest without a request in service (and was not
+    /// asked already) to close; it confirms on its own task ([`Activity::confirm_shed`]). Returns
+    /// false when there is none to ask.
     pub(crate) fn shed_one(&self) -> bool {
         let oldest = self
             .table()
             .values()
+            .filter(|a| !a.shedding.load(Ordering::Relaxed))
             .filter_map(|a| a.waiting_since().map(|since| (since, Arc::clone(a))))
             .min_by_key(|(since, a)| (*since, a.id));
         match oldest {
             Some((_, activity)) => {
-                self.table().remove(&activity.id);
+                activity.shedding.store(true, Ordering::Relaxed);
                 activity.evicted.notify_one();
                 true
             }
@@ -373,13 +388,22 @@ mod tests {
         let table = Arc::new(Connections::default());
         let first = table.open();
         let second = table.open();
-        let _busy = first.activity().serving();
+        let busy = first.activity().serving();
         assert!(table.shed_one());
         // The second was chosen (the first is serving); its eviction is waiting to be seen.
         tokio::time::timeout(Duration::from_secs(1), second.activity().evicted())
             .await
             .expect("the waiting connection was asked to close");
-        assert!(!table.shed_one(), "only a serving connection is left");
+        assert!(
+            !table.shed_one(),
+            "the asked one is not asked twice, the other serves"
+        );
+        // A connection whose request started after it was asked declines, and may be asked again.
+        let _late = second.activity().serving();
+        assert!(!second.activity().confirm_shed());
+        drop(busy);
+        assert!(table.shed_one(), "the first waits now");
+        assert!(first.activity().confirm_shed());
         drop(second);
         assert_eq!(table.table().len(), 1);
     }

@@ -389,15 +389,23 @@ async fn accept_loop(listener: TcpListener, served: Arc<Served>, mut stop: watch
         let slot = match Arc::clone(&slots).try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
-                if served.connections.shed_one() {
-                    served.stats().record_connection(ConnectionEvent::Evicted);
-                }
-                tokio::select! {
-                    _ = stop.changed() => break,
-                    slot = Arc::clone(&slots).acquire_owned() => match slot {
-                        Ok(slot) => slot,
-                        Err(_) => break,
-                    },
+                // Ask one waiting connection to make room, and ask again while none frees a slot
+                // (the one asked may have started a request meanwhile and declined).
+                served.connections.shed_one();
+                let mut retry = tokio::time::interval(Duration::from_millis(50));
+                retry.tick().await;
+                let slot = loop {
+                    tokio::select! {
+                        _ = stop.changed() => break None,
+                        slot = Arc::clone(&slots).acquire_owned() => break slot.ok(),
+                        _ = retry.tick() => {
+                            served.connections.shed_one();
+                        }
+                    }
+                };
+                match slot {
+                    Some(slot) => slot,
+                    None => break,
                 }
             }
         };
@@ -480,8 +488,11 @@ async fn serve_connection(
                 conn.as_mut().graceful_shutdown();
             }
             _ = activity.evicted() => {
-                tracing::debug!(%peer, "connection closed to make room for a new client");
-                return;
+                if activity.confirm_shed() {
+                    served.stats().record_connection(ConnectionEvent::Evicted);
+                    tracing::debug!(%peer, "connection closed to make room for a new client");
+                    return;
+                }
             }
             _ = sleep_until(check) => {
                 if let Some(expiry) = activity.expired(&timeouts, tokio::time::Instant::now()) {
@@ -664,7 +675,7 @@ async fn admin(
     let origin = header(hyper::header::ORIGIN);
     let content_type = header(CONTENT_TYPE);
     let limit = admin.state.config.limits.max_body_bytes;
-    let answer = match read_body(req, limit, served.body_timeout).await {
+    let mut answer = match read_body(req, limit, served.body_timeout).await {
         Ok(body) => crate::admin::handle(
             admin,
             &AdminRequest {
@@ -685,6 +696,17 @@ async fn admin(
             e.message.unwrap_or_else(|| "unreadable body".into()),
         ),
     };
+    // A reset is a change like any other: acknowledged only once as durable as configured.
+    if let Some(journal) = &served.journal {
+        if answer.status < 300 {
+            if let Err(reason) = journal.durable().await {
+                answer = AdminResponse::error(
+                    503,
+                    format!("cwlogs-mock: the change is in memory but not durable: {reason}"),
+                );
+            }
+        }
+    }
     let mut http = Response::new(Full::new(Bytes::from(answer.body)));
     *http.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::NOT_FOUND);
     http.headers_mut()

@@ -238,6 +238,7 @@ pub(super) fn put_log_events<'a>(
         state.lsn = mock.store.record(&Change::Append {
             group: &group.name,
             stream: &stream.name,
+            stream_id: stream.id,
             events: &new_events,
             accepted_puts: state.accepted_puts,
             last_batch: state.last_batch.as_ref(),

@@ -146,6 +146,9 @@ pub(crate) enum Change<'a> {
         group: &'a str,
         /// The stream.
         stream: &'a str,
+        /// The stream's store-wide id: a put that committed to a stream deleted meanwhile names
+        /// an id no later stream has, so replay cannot give its events to a namesake.
+        stream_id: u64,
         /// The events stored (possibly none, when a put only advanced the token).
         events: &'a [StoredEvent],
         /// The stream's accepted puts after this one.
@@ -410,6 +413,13 @@ impl LogGroup {
     }
 }
 
+/// Whether `group` is the one the store holds under its name (not one deleted or reset away).
+fn is_linked(groups: &BTreeMap<String, Arc<LogGroup>>, group: &LogGroup) -> bool {
+    groups
+        .get(&group.name)
+        .is_some_and(|g| std::ptr::eq(Arc::as_ptr(g), group))
+}
+
 /// Every log group of the mock.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -451,8 +461,15 @@ impl Store {
         group: &LogGroup,
         change: impl FnOnce(&mut GroupSettings) -> R,
     ) -> R {
+        // Held through the change, so that a concurrent delete or reset cannot unlink the group
+        // between the check and the record (a record for an unlinked group would be replayed
+        // into a later group of the same name).
+        let groups = self.groups_read();
         let mut settings = group.settings();
         let result = change(&mut settings);
+        if !is_linked(&groups, group) {
+            return result;
+        }
         let lsn = self.record(&Change::Settings {
             group: &group.name,
             settings: &settings,
@@ -564,6 +581,12 @@ impl Store {
         name: &str,
         creation_time: i64,
     ) -> Result<Arc<LogStream>, ApiError> {
+        // The group must still be the store's: one deleted meanwhile takes no new stream (and
+        // its record would name a later group of the same name).
+        let groups = self.groups_read();
+        if !is_linked(&groups, group) {
+            return Err(ApiError::group_not_found());
+        }
         let mut streams = group.streams_write();
         if streams.contains_key(name) {
             return Err(ApiError::stream_exists());
@@ -592,6 +615,10 @@ impl Store {
     /// Deletes a stream of `group`.
     pub fn delete_stream(&self, group: &LogGroup, name: &str) -> Result<(), ApiError> {
         let stream = {
+            let groups = self.groups_read();
+            if !is_linked(&groups, group) {
+                return Err(ApiError::group_not_found());
+            }
             let mut streams = group.streams_write();
             let stream = streams
                 .remove(name)

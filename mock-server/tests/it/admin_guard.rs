@@ -81,18 +81,25 @@ async fn a_rebound_host_cannot_read_events_unless_it_is_allowed() {
     }
 
     let mut config = Config::default();
-    config.admin.allowed_hosts = vec!["cwlogs-mock.ci.internal".into()];
+    config.admin.allowed_hosts = vec!["cwlogs-mock.ci.example.com".into()];
     let allowed = server_with(config).await;
     let ok = raw(
         &allowed,
         "GET",
         path,
-        &[("Host", "CWLOGS-MOCK.ci.internal:4588")],
+        &[("Host", "CWLOGS-MOCK.ci.example.com:4588")],
         "",
     )
     .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    let other = raw(&allowed, "GET", path, &[("Host", "other.ci.internal")], "").await;
+    let other = raw(
+        &allowed,
+        "GET",
+        path,
+        &[("Host", "other.ci.example.com")],
+        "",
+    )
+    .await;
     assert_eq!(other.status, 403);
 }
 
