@@ -73,17 +73,31 @@ pub(super) fn filter_log_events(ctx: &Ctx<'_>) -> OpResult {
             continue;
         }
         let state = stream.lock();
-        for e in &state.events {
+        // Streams are in timestamp order: start at the first event the time range or the page
+        // token lets in (a binary search, not a scan from the head on every page), and stop at
+        // the end of the range, or once `limit + 1` events are found and the timestamp moves on
+        // (the page's events all sort before that point, whatever the order within a timestamp).
+        let from = start.into_iter().chain(after.map(|a| a.0)).max();
+        let first = from.map_or(0, |t| state.events.position_of_timestamp(t));
+        let enough = limit.saturating_add(1);
+        let mut taken = 0usize;
+        let mut cutoff = None;
+        for e in state.events.iter_from(first) {
+            if end.is_some_and(|en| e.timestamp >= en) || cutoff.is_some_and(|c| e.timestamp > c) {
+                break;
+            }
             let key = (e.timestamp, e.ingestion_time, e.seq);
-            if start.is_some_and(|s| e.timestamp < s)
-                || end.is_some_and(|en| e.timestamp >= en)
-                || after.is_some_and(|a| key <= a)
+            if after.is_some_and(|a| key <= a)
                 || e.ingestion_time > visible_until
                 || !matcher.matches(&e.message)
             {
                 continue;
             }
             found.push((key, stream.name.clone(), e.message.clone()));
+            taken += 1;
+            if taken == enough {
+                cutoff = Some(e.timestamp);
+            }
         }
     }
     found.sort_by_key(|e| e.0);

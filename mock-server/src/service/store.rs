@@ -243,6 +243,20 @@ impl EventLog {
             .skip(skip)
     }
 
+    /// The position of the first event whose timestamp is at least `timestamp` (the length when
+    /// there is none): a binary search over the chunks, then within one.
+    pub fn position_of_timestamp(&self, timestamp: i64) -> usize {
+        let chunk = self
+            .chunks
+            .partition_point(|c| c.last().is_some_and(|e| e.timestamp < timestamp));
+        match self.chunks.get(chunk) {
+            Some(events) => {
+                self.starts[chunk] + events.partition_point(|e| e.timestamp < timestamp)
+            }
+            None => self.len,
+        }
+    }
+
     /// A copy of every event, in read order.
     pub fn to_vec(&self) -> Vec<StoredEvent> {
         self.iter().cloned().collect()
@@ -779,6 +793,22 @@ mod tests {
         assert_eq!(s.stored_bytes, 12);
         assert_eq!(s.events[3].seq, 3);
         assert_eq!(s.events.get(6), None);
+    }
+
+    #[test]
+    fn the_position_of_a_timestamp_is_the_first_event_at_or_after_it() {
+        let mut state = StreamState::default();
+        // Several chunks, with runs of equal timestamps across chunk boundaries.
+        state.append((0..1_500).map(|i| event(i as i64 / 7 * 2, i)).collect());
+        let log = &state.events;
+        for t in -3..450 {
+            let linear = log
+                .iter()
+                .position(|e| e.timestamp >= t)
+                .unwrap_or(log.len());
+            assert_eq!(log.position_of_timestamp(t), linear, "timestamp {t}");
+        }
+        assert_eq!(EventLog::default().position_of_timestamp(5), 0);
     }
 
     #[test]
