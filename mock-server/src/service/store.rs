@@ -497,6 +497,7 @@ impl Store {
         *group.settings() = settings;
         group.touched(lsn);
     }
+
     /// Creates a group; `ResourceAlreadyExistsException` if one has that name.
     pub fn create_group(
         &self,
@@ -504,24 +505,7 @@ impl Store {
         creation_time: i64,
         settings: GroupSettings,
     ) -> Result<Arc<LogGroup>, ApiError> {
-        let mut groups = self.groups_write();
-        if groups.contains_key(name) {
-            return Err(ApiError::group_exists());
-        }
-        let lsn = self.record(&Change::CreateGroup {
-            name,
-            creation_time,
-            settings: &settings,
-        });
-        let group = Arc::new(LogGroup {
-            name: name.to_owned(),
-            creation_time,
-            settings: Mutex::new(settings),
-            streams: RwLock::new(BTreeMap::new()),
-            lsn: AtomicU64::new(lsn),
-        });
-        groups.insert(name.to_owned(), Arc::clone(&group));
-        Ok(group)
+        self.insert_group(name, creation_time, settings, None)
     }
 
     /// Re-creates a group at a known LSN without reporting it (restoring a saved state).
@@ -532,10 +516,28 @@ impl Store {
         settings: GroupSettings,
         lsn: u64,
     ) -> Result<Arc<LogGroup>, ApiError> {
+        self.insert_group(name, creation_time, settings, Some(lsn))
+    }
+
+    /// Inserts a new group: at `restored_lsn` without reporting it, or reported to the change log.
+    fn insert_group(
+        &self,
+        name: &str,
+        creation_time: i64,
+        settings: GroupSettings,
+        restored_lsn: Option<u64>,
+    ) -> Result<Arc<LogGroup>, ApiError> {
         let mut groups = self.groups_write();
         if groups.contains_key(name) {
             return Err(ApiError::group_exists());
         }
+        let lsn = restored_lsn.unwrap_or_else(|| {
+            self.record(&Change::CreateGroup {
+                name,
+                creation_time,
+                settings: &settings,
+            })
+        });
         let group = Arc::new(LogGroup {
             name: name.to_owned(),
             creation_time,

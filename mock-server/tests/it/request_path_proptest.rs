@@ -276,18 +276,8 @@ proptest! {
         op in prop::sample::select(implemented()),
         mutations in prop::collection::vec(mutation(), 0..4),
     ) {
-        static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-        static SERVER: OnceLock<mock_server::MockServer> = OnceLock::new();
-        let rt = RT.get_or_init(|| tokio::runtime::Runtime::new().expect("runtime"));
-        let server = SERVER.get_or_init(|| {
-            rt.block_on(async {
-                let mut config = Config::default();
-                config.throttle.preset = mock_server::ThrottlePreset::Off;
-                mock_server::MockServer::start(config).await.expect("server")
-            })
-        });
+        let (rt, addr) = shared_server();
         let body = mutate(op, &mutations);
-        let addr = server.local_addr();
         let resp = rt.block_on(async {
             let mut headers = vec![("Content-Type", "application/x-amz-json-1.1")];
             if let Some(t) = target.as_deref() {
@@ -307,7 +297,7 @@ proptest! {
     }
 }
 
-/// A server shared by the raw-HTTP properties, on a runtime of its own.
+/// A server shared by the over-HTTP properties, on a runtime of its own.
 fn shared_server() -> (&'static tokio::runtime::Runtime, std::net::SocketAddr) {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     static SERVER: OnceLock<mock_server::MockServer> = OnceLock::new();

@@ -9,17 +9,15 @@
 #![cfg(unix)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::binary::{self, Running};
 use crate::support::now_ms;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cwlogs-mock");
 const KILLS: u64 = 20;
 const WRITERS: usize = 3;
 const EVENTS_PER_PUT: usize = 20;
@@ -42,50 +40,20 @@ impl SplitMix64 {
     }
 }
 
-struct Running {
-    child: Child,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn spawn(path: &Path, durability: &str) -> (Running, SocketAddr) {
-    let mut child = Command::new(BIN)
-        .args(["--port", "0", "--state-file"])
-        .arg(path)
-        .args([
-            "--durability",
-            durability,
-            "--state-save-interval-ms",
-            "20",
-            "--config",
-        ])
-        .arg(path.with_file_name("config.toml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("first line");
-    let addr = line
-        .strip_prefix("cwlogs-mock listening on http://")
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or_else(|| panic!("no endpoint in {line:?} (did the start fail?)"))
-        .parse()
-        .expect("host:port");
-    (
-        Running {
-            child,
-            _stdout: stdout,
-        },
-        addr,
-    )
+    let config = path.with_file_name("config.toml");
+    let args = [
+        path.as_os_str(),
+        "--durability".as_ref(),
+        durability.as_ref(),
+        "--state-save-interval-ms".as_ref(),
+        "20".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+    ];
+    let mut with_flag = vec![std::ffi::OsStr::new("--state-file")];
+    with_flag.extend(args);
+    binary::spawn(&with_flag)
 }
 
 /// One API call that may fail in any way (the server can die under it): the status, or `None`.
@@ -141,20 +109,6 @@ async fn write_until_dead(addr: SocketAddr, kill: u64, writer: usize, ledger: Ar
                 return;
             }
         }
-    }
-}
-
-fn stored(addr: SocketAddr, stream: &str) -> impl std::future::Future<Output = Vec<String>> {
-    let path = format!("/_mock/events?logGroupName=crash&logStreamName={stream}");
-    async move {
-        let answer = crate::support::http(addr, "GET", &path, "").await;
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        answer.json()["events"]
-            .as_array()
-            .expect("events")
-            .iter()
-            .map(|e| e["message"].as_str().expect("message").to_owned())
-            .collect()
     }
 }
 
@@ -219,7 +173,7 @@ async fn twenty_sigkills_under_load_lose_and_duplicate_nothing_acknowledged() {
     let (running, addr) = spawn(&path, "os");
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for stream in ["a", "b"] {
-        for message in stored(addr, stream).await {
+        for message in crate::support::stored_messages(addr, "crash", stream).await {
             *seen.entry(message).or_default() += 1;
         }
     }

@@ -6,6 +6,9 @@
 
 #![allow(dead_code)] // Not every helper is used by every configuration of the tests.
 
+#[cfg(feature = "cli")]
+pub mod binary;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
