@@ -130,6 +130,17 @@ impl Served {
         &self.admin.controls.stats
     }
 
+    /// Waits until every change so far is as durable as configured (at once without a state
+    /// file); the message of the 503 that replaces the answer when the journal cannot be written.
+    async fn durable(&self) -> Result<(), String> {
+        match &self.journal {
+            Some(journal) => journal.durable().await.map_err(|reason| {
+                format!("cwlogs-mock: the change is in memory but not durable: {reason}")
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Counts a body that did not arrive in time, and closes its connection.
     fn body_timed_out(&self) -> CloseConnection {
         self.stats().record_connection(ConnectionEvent::BodyTimeout);
@@ -572,15 +583,10 @@ async fn route(
     };
     match outcome {
         Outcome::Answer(mut response) => {
-            if let Some(journal) = &served.journal {
-                // The answer says the change is accepted: it must be as durable as configured
-                // first. A journal that cannot be written turns the answer into a 503.
-                if let Err(reason) = journal.durable().await {
-                    response = ApiError::service_unavailable(format!(
-                        "cwlogs-mock: the change is in memory but not durable: {reason}"
-                    ))
-                    .into_response();
-                }
+            // The answer says the change is accepted: it must be as durable as configured
+            // first. A journal that cannot be written turns the answer into a 503.
+            if let Err(message) = served.durable().await {
+                response = ApiError::service_unavailable(message).into_response();
             }
             tracing::debug!(
                 operation = %request.operation,
@@ -697,14 +703,9 @@ async fn admin(
         ),
     };
     // A reset is a change like any other: acknowledged only once as durable as configured.
-    if let Some(journal) = &served.journal {
-        if answer.status < 300 {
-            if let Err(reason) = journal.durable().await {
-                answer = AdminResponse::error(
-                    503,
-                    format!("cwlogs-mock: the change is in memory but not durable: {reason}"),
-                );
-            }
+    if answer.status < 300 {
+        if let Err(message) = served.durable().await {
+            answer = AdminResponse::error(503, message);
         }
     }
     let mut http = Response::new(Full::new(Bytes::from(answer.body)));
