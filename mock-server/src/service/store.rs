@@ -174,8 +174,8 @@ pub(crate) trait ChangeLog: Send + Sync + std::fmt::Debug {
     fn record(&self, change: &Change<'_>) -> u64;
 }
 
-/// How many events a chunk of an [`EventLog`] is filled with by appends; inserts split a chunk in
-/// two at twice this. 256 measured 1.8 times faster than 2048 on overlapping batches (shorter
+/// How many events a chunk of an [`EventLog`] is filled with by appends; inserts split a full chunk
+/// of twice this in two. 256 measured 1.8 times faster than 2048 on overlapping batches (shorter
 /// moves per insert) and the same on in-order appends (BENCHMARKS.md, "Out-of-order batches").
 const CHUNK_EVENTS: usize = 256;
 
@@ -184,8 +184,12 @@ const CHUNK_EVENTS: usize = 256;
 ///
 /// Appending in order costs O(1); an event that belongs earlier (several writers on one stream,
 /// late events, the same batch sent again) is inserted into the one chunk where it belongs, so it
-/// costs at most one chunk's worth of moves however long the stream is. Reading by position costs
-/// a binary search over the chunks' start positions.
+/// costs at most one chunk's worth of moves however long the stream is. The chunk is found in a
+/// contiguous array of the chunks' first timestamps, by galloping back from the end for a batch's
+/// first insert and forward from there for the next ones (a batch is chronological): the search
+/// touches the part of the stream the batch overlaps, not the whole stream, so a stream that grows
+/// does not make inserts slower (BENCHMARKS.md, "Writer workloads over 60 s"). Reading by position
+/// costs a binary search over the chunks' start positions.
 ///
 /// Chunks are shared on clone and copied only when written (`Arc::make_mut`), so a clone costs one
 /// pointer per 256 events: a state-file save takes one under the stream's lock and writes it out
@@ -197,6 +201,8 @@ pub struct EventLog {
     chunks: Vec<Arc<Vec<StoredEvent>>>,
     /// The position of each chunk's first event.
     starts: Vec<usize>,
+    /// The timestamp of each chunk's first event.
+    firsts: Vec<i64>,
     len: usize,
 }
 
@@ -266,6 +272,9 @@ impl EventLog {
     /// earlier timestamp (arrival order breaks ties).
     fn insert_sorted(&mut self, events: Vec<StoredEvent>) {
         let mut first_changed = usize::MAX;
+        // How many chunks are known to start at or before the batch's next event: a batch is
+        // chronological, so each insert's search starts where the previous one ended.
+        let mut known: Option<usize> = None;
         for e in events {
             let appends = self.last().is_none_or(|last| last.timestamp <= e.timestamp);
             if appends {
@@ -273,6 +282,7 @@ impl EventLog {
                     Some(chunk) if chunk.len() < CHUNK_EVENTS => Arc::make_mut(chunk).push(e),
                     _ => {
                         self.starts.push(self.len);
+                        self.firsts.push(e.timestamp);
                         let mut chunk = Vec::with_capacity(CHUNK_EVENTS);
                         chunk.push(e);
                         self.chunks.push(Arc::new(chunk));
@@ -281,20 +291,33 @@ impl EventLog {
                 self.len += 1;
                 continue;
             }
+            let at_or_before = match known {
+                None => count_at_or_before_from_end(&self.firsts, e.timestamp),
+                Some(from) => count_at_or_before_from(&self.firsts, from, e.timestamp),
+            };
+            known = Some(at_or_before);
             // The last chunk whose first event is at or before `e`; the first chunk if none is.
-            let chunk = self
-                .chunks
-                .partition_point(|c| c[0].timestamp <= e.timestamp)
-                .saturating_sub(1);
-            let events = Arc::make_mut(&mut self.chunks[chunk]);
-            let at = events.partition_point(|s| s.timestamp <= e.timestamp);
-            events.insert(at, e);
-            self.len += 1;
-            if events.len() > 2 * CHUNK_EVENTS {
+            let mut chunk = at_or_before.saturating_sub(1);
+            if self.chunks[chunk].len() >= 2 * CHUNK_EVENTS {
+                // Split before inserting, so that no chunk ever outgrows 512 events' capacity.
+                let events = Arc::make_mut(&mut self.chunks[chunk]);
                 let upper = events.split_off(CHUNK_EVENTS);
+                let upper_first = upper[0].timestamp;
                 self.chunks.insert(chunk + 1, Arc::new(upper));
                 self.starts.insert(chunk + 1, 0);
+                self.firsts.insert(chunk + 1, upper_first);
+                first_changed = first_changed.min(chunk);
+                if upper_first <= e.timestamp {
+                    chunk += 1;
+                }
             }
+            let events = Arc::make_mut(&mut self.chunks[chunk]);
+            let at = events.partition_point(|s| s.timestamp <= e.timestamp);
+            if at == 0 {
+                self.firsts[chunk] = e.timestamp;
+            }
+            events.insert(at, e);
+            self.len += 1;
             first_changed = first_changed.min(chunk);
         }
         if first_changed != usize::MAX {
@@ -303,6 +326,32 @@ impl EventLog {
             }
         }
     }
+}
+
+/// How many of the leading `firsts` are at or before `timestamp`, given that the first `from` are:
+/// a gallop forward from `from`, then a binary search in the last step.
+fn count_at_or_before_from(firsts: &[i64], from: usize, timestamp: i64) -> usize {
+    let mut lo = from.min(firsts.len());
+    let mut step = 1;
+    while lo + step <= firsts.len() && firsts[lo + step - 1] <= timestamp {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(firsts.len());
+    lo + firsts[lo..hi].partition_point(|&f| f <= timestamp)
+}
+
+/// How many of the leading `firsts` are at or before `timestamp`: a gallop back from the end (where
+/// late and overlapping events land), then a binary search in the last step.
+fn count_at_or_before_from_end(firsts: &[i64], timestamp: i64) -> usize {
+    let mut hi = firsts.len();
+    let mut step = 1;
+    while step <= hi && firsts[hi - step] > timestamp {
+        hi -= step;
+        step *= 2;
+    }
+    let lo = hi.saturating_sub(step);
+    lo + firsts[lo..hi].partition_point(|&f| f <= timestamp)
 }
 
 /// Two logs are equal when they hold the same events in the same order, however they are chunked.
@@ -879,7 +928,45 @@ mod tests {
             state.last_event_timestamp,
             reference.iter().map(|r| r.0).max()
         );
+        // The index the inserts search is exact, and no chunk outgrows twice the fill size.
+        let log = &state.events;
+        let mut start = 0;
+        for (i, chunk) in log.chunks.iter().enumerate() {
+            prop_assert!(!chunk.is_empty());
+            prop_assert!(
+                chunk.capacity() <= 2 * CHUNK_EVENTS,
+                "capacity {}",
+                chunk.capacity()
+            );
+            prop_assert_eq!(log.firsts[i], chunk[0].timestamp);
+            prop_assert_eq!(log.starts[i], start);
+            start += chunk.len();
+        }
+        prop_assert_eq!(log.firsts.len(), log.chunks.len());
+        prop_assert_eq!(log.starts.len(), log.chunks.len());
         Ok(())
+    }
+
+    #[test]
+    fn gallops_find_the_same_count_as_a_binary_search() {
+        let firsts: Vec<i64> = (0..300).map(|i| i / 3 * 2).collect();
+        for t in -2..205 {
+            let expected = firsts.partition_point(|&f| f <= t);
+            assert_eq!(
+                count_at_or_before_from_end(&firsts, t),
+                expected,
+                "from the end, {t}"
+            );
+            for from in [0, 1.min(expected), expected / 2, expected] {
+                assert_eq!(
+                    count_at_or_before_from(&firsts, from, t),
+                    expected,
+                    "from {from}, {t}"
+                );
+            }
+        }
+        assert_eq!(count_at_or_before_from_end(&[], 5), 0);
+        assert_eq!(count_at_or_before_from(&[], 0, 5), 0);
     }
 
     proptest! {
@@ -897,7 +984,7 @@ mod tests {
         #[test]
         fn the_order_holds_across_chunk_splits(
             big in prop::collection::vec(CHUNK_EVENTS..3 * CHUNK_EVENTS, 1..3),
-            batches in prop::collection::vec(prop::collection::vec(0i64..60, 1..50), 1..40),
+            batches in prop::collection::vec(prop::collection::vec(0i64..60, 1..600), 1..40),
         ) {
             let spread: Vec<Vec<i64>> = big
                 .iter()
