@@ -9,6 +9,7 @@
 //! the request once, per operation.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,6 +43,9 @@ pub(crate) struct Controls {
     monotonic: Arc<dyn Monotonic>,
     /// Post-commit faults decided before the decision, by request id, until the pipeline asks.
     pending: Mutex<HashMap<String, After>>,
+    /// How many entries `pending` has (changed under its lock), so that the requests of a mock
+    /// without post-commit faults, nearly all of them, never take that lock.
+    pending_count: AtomicUsize,
     /// Whether a stream exists, so that a fault on a request naming a stream that does not is
     /// counted only in the totals: per-stream counters for client-invented names would grow
     /// without bound (issue 20 saw 18.8 MB of `/_mock/stats` after 20,000 such puts).
@@ -109,6 +113,7 @@ impl Controls {
             strict_tokens,
             monotonic,
             pending: Mutex::new(HashMap::new()),
+            pending_count: AtomicUsize::new(0),
             known_stream: Box::new(|_, _| true),
         }
     }
@@ -234,30 +239,53 @@ fn respond(delay: Duration, error: ApiError, retry_after: Option<Duration>) -> B
     Before::Respond { delay, response }
 }
 
+impl Controls {
+    /// Keeps what a post-commit fault asks for until the pipeline reaches step 3.
+    fn plan_after(&self, request: &ApiRequest, after: After) {
+        let mut pending = lock(&self.pending);
+        if pending.insert(request.request_id.clone(), after).is_none() {
+            self.pending_count.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Takes back what a post-commit fault asked for this request, if anything. The count is
+    /// changed under the lock after the insert, so a request that planned something always sees
+    /// its own entry counted.
+    fn take_planned(&self, request: &ApiRequest) -> Option<After> {
+        if self.pending_count.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut pending = lock(&self.pending);
+        let taken = pending.remove(&request.request_id);
+        if taken.is_some() {
+            self.pending_count.fetch_sub(1, Ordering::AcqRel);
+        }
+        taken
+    }
+}
+
 impl Hook for Controls {
     fn before_decision(&self, request: &ApiRequest, _now_ms: i64) -> Before {
         let (before, after) = self.before(&facts_of(request), self.monotonic.elapsed());
         if after != After::Deliver {
-            lock(&self.pending).insert(request.request_id.clone(), after);
+            self.plan_after(request, after);
         }
         before
     }
 
     fn after_decision(&self, request: &ApiRequest, decision: &Decision) -> After {
         self.record_decision(request, decision);
-        lock(&self.pending)
-            .remove(&request.request_id)
-            .unwrap_or(After::Deliver)
+        self.take_planned(request).unwrap_or(After::Deliver)
     }
 
     fn answered(&self, request: &ApiRequest, response: &ApiResponse) {
-        lock(&self.pending).remove(&request.request_id);
+        self.take_planned(request);
         self.stats
             .record_request(request.known_operation(), response.error_type);
     }
 
     fn unanswered(&self, request: &ApiRequest) {
-        lock(&self.pending).remove(&request.request_id);
+        self.take_planned(request);
         self.stats
             .record_request(request.known_operation(), Some(CONNECTION_CLOSED));
     }

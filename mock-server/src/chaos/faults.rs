@@ -19,6 +19,7 @@
 //!   `slow_response` (stored, then answered only after a long delay).
 
 use crate::chaos::lock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -83,9 +84,15 @@ struct Inner {
 }
 
 /// The fault plan of a running mock and the per-rule counters it needs to be reproducible.
+///
+/// With rules, every request is counted against them under one lock: a seeded plan replays the
+/// same faults only if the requests are numbered in one order. Without rules (what a benchmark or
+/// a plain test runs) a request reads one atomic flag and takes no lock.
 #[derive(Debug, Default)]
 pub(crate) struct FaultInjector {
     inner: Mutex<Inner>,
+    /// Whether the plan has any rule; written under `inner`'s lock.
+    armed: AtomicBool,
 }
 
 impl FaultInjector {
@@ -107,7 +114,10 @@ impl FaultInjector {
         // Stable sort: equal priorities keep list order.
         order.sort_by_key(|&i| plan.rules[i].priority.unwrap_or(DEFAULT_PRIORITY));
         let state = vec![RuleState::default(); plan.rules.len()];
-        *lock(&self.inner) = Inner { plan, order, state };
+        let armed = !plan.rules.is_empty();
+        let mut inner = lock(&self.inner);
+        *inner = Inner { plan, order, state };
+        self.armed.store(armed, Ordering::Release);
     }
 
     /// Removes every rule.
@@ -117,6 +127,11 @@ impl FaultInjector {
 
     /// Counts one request against the rules and returns the fault to apply, if any.
     pub(crate) fn decide(&self, target: &FaultTarget<'_>) -> Option<FiredFault> {
+        // A request that races a plan being installed may miss it, as it would had it arrived a
+        // moment earlier.
+        if !self.armed.load(Ordering::Acquire) {
+            return None;
+        }
         let mut inner = lock(&self.inner);
         let Inner { plan, order, state } = &mut *inner;
         let mut chosen = None;

@@ -5,10 +5,13 @@
 //! request is one `requests`, and exactly one of `successes` or an entry of `errors` (faults that
 //! close the connection count under their own pseudo-type, see [`CONNECTION_CLOSED`]).
 
-use crate::catalogue::Operation;
+use crate::catalogue::{Operation, OPERATION_COUNT};
 use crate::chaos::lock;
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -99,10 +102,50 @@ pub(crate) enum ConnectionEvent {
     Evicted,
 }
 
-/// The live counters of a mock. Cheap to update; the lock is never held across I/O.
+/// How many shards the per-stream counters are spread over: requests to different streams
+/// rarely take the same lock, and a snapshot takes each of them once.
+const STREAM_SHARDS: usize = 16;
+
+/// The counters of one operation, as the request path updates them: successes in an atomic, and
+/// errors by type behind a lock only error answers take. The number of requests and of throttles
+/// are derived from these in a snapshot, so that a snapshot taken while requests are counted still
+/// adds up (`requests` = `successes` + every error).
 #[derive(Debug, Default)]
+struct LiveOperation {
+    successes: AtomicU64,
+    errors: Mutex<BTreeMap<String, u64>>,
+}
+
+/// Per-stream counters: group, then stream.
+type StreamShard = HashMap<String, HashMap<String, StreamStats>>;
+
+/// The live counters of a mock.
+///
+/// Nothing on the request path takes a lock that every request shares: a success is one atomic
+/// add in its operation's slot, a put's counters take the lock of one of 16 shards chosen by its
+/// stream, and only error answers and fired faults take a lock of their own. No lock is held
+/// across I/O.
+#[derive(Debug)]
 pub(crate) struct Stats {
-    inner: Mutex<StatsSnapshot>,
+    /// By [`Operation`] (its position in [`Operation::ALL`]), then one slot for operations the
+    /// model does not have ([`UNKNOWN_OPERATION`]).
+    operations: Vec<LiveOperation>,
+    streams: Vec<Mutex<StreamShard>>,
+    faults_fired: Mutex<BTreeMap<String, u64>>,
+    connections: [AtomicU64; 5],
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            operations: (0..=OPERATION_COUNT)
+                .map(|_| LiveOperation::default())
+                .collect(),
+            streams: (0..STREAM_SHARDS).map(|_| Mutex::default()).collect(),
+            faults_fired: Mutex::default(),
+            connections: Default::default(),
+        }
+    }
 }
 
 impl Stats {
@@ -113,12 +156,68 @@ impl Stats {
 
     /// Sets every counter back to zero.
     pub(crate) fn reset(&self) {
-        *lock(&self.inner) = StatsSnapshot::default();
+        for op in &self.operations {
+            op.successes.store(0, Ordering::Relaxed);
+            lock(&op.errors).clear();
+        }
+        for shard in &self.streams {
+            lock(shard).clear();
+        }
+        lock(&self.faults_fired).clear();
+        for c in &self.connections {
+            c.store(0, Ordering::Relaxed);
+        }
     }
 
     /// A copy of every counter.
     pub(crate) fn snapshot(&self) -> StatsSnapshot {
-        lock(&self.inner).clone()
+        let mut snap = StatsSnapshot::default();
+        let names = Operation::ALL
+            .iter()
+            .map(|op| op.name())
+            .chain([UNKNOWN_OPERATION]);
+        for (name, live) in names.zip(&self.operations) {
+            let successes = live.successes.load(Ordering::Relaxed);
+            let errors = lock(&live.errors).clone();
+            if successes == 0 && errors.is_empty() {
+                continue;
+            }
+            let failed: u64 = errors.values().sum();
+            let throttled = errors
+                .get(crate::chaos::throttle::Throttled::ERROR_TYPE)
+                .copied()
+                .unwrap_or(0);
+            snap.operations.insert(
+                name.to_owned(),
+                OperationStats {
+                    requests: successes + failed,
+                    successes,
+                    errors,
+                    throttled,
+                },
+            );
+        }
+        for shard in &self.streams {
+            for (group, streams) in lock(shard).iter() {
+                let into = snap.streams.entry(group.clone()).or_default();
+                for (stream, stats) in streams {
+                    into.insert(stream.clone(), stats.clone());
+                }
+            }
+        }
+        snap.faults_fired = lock(&self.faults_fired).clone();
+        let [accepted, header_timeouts, body_timeouts, idle_timeouts, evicted] = self
+            .connections
+            .each_ref()
+            .map(|c| c.load(Ordering::Relaxed));
+        snap.connections = ConnectionStats {
+            accepted,
+            header_timeouts,
+            body_timeouts,
+            idle_timeouts,
+            evicted,
+        };
+        snap
     }
 
     /// Counts one finished request of `operation`: a success when `error_type` is `None`, otherwise
@@ -126,18 +225,13 @@ impl Stats {
     /// that is not in the service model is counted under [`UNKNOWN_OPERATION`]; one of the model's
     /// that the mock does not implement yet under its own name, so users see what they miss.
     pub(crate) fn record_request(&self, operation: Option<Operation>, error_type: Option<&str>) {
-        let key = operation.map_or(UNKNOWN_OPERATION, Operation::name);
-        let mut inner = lock(&self.inner);
-        let op = inner.operations.entry(key.to_owned()).or_default();
-        op.requests += 1;
+        let slot = operation.map_or(OPERATION_COUNT, |op| op as usize);
+        let live = &self.operations[slot];
         match error_type {
-            None => op.successes += 1,
-            Some(t) => {
-                *op.errors.entry(t.to_owned()).or_default() += 1;
-                if t == crate::chaos::throttle::Throttled::ERROR_TYPE {
-                    op.throttled += 1;
-                }
+            None => {
+                live.successes.fetch_add(1, Ordering::Relaxed);
             }
+            Some(t) => count(&mut lock(&live.errors), t),
         }
     }
 
@@ -162,45 +256,51 @@ impl Stats {
 
     /// Counts a fault fired by `rule`, on a stream when the request named one.
     pub(crate) fn record_fault(&self, rule: &str, stream: Option<(&str, &str)>) {
-        let mut inner = lock(&self.inner);
-        *inner.faults_fired.entry(rule.to_owned()).or_default() += 1;
+        count(&mut lock(&self.faults_fired), rule);
         if let Some((group, stream)) = stream {
-            let s = stream_entry(&mut inner, group, stream);
-            *s.faults_fired.entry(rule.to_owned()).or_default() += 1;
+            self.with_stream(group, stream, |s| count(&mut s.faults_fired, rule));
         }
     }
 
     /// Counts a connection event.
     pub(crate) fn record_connection(&self, event: ConnectionEvent) {
-        let mut inner = lock(&self.inner);
-        let c = &mut inner.connections;
-        let counter = match event {
-            ConnectionEvent::Accepted => &mut c.accepted,
-            ConnectionEvent::HeaderTimeout => &mut c.header_timeouts,
-            ConnectionEvent::BodyTimeout => &mut c.body_timeouts,
-            ConnectionEvent::IdleTimeout => &mut c.idle_timeouts,
-            ConnectionEvent::Evicted => &mut c.evicted,
+        let index = match event {
+            ConnectionEvent::Accepted => 0,
+            ConnectionEvent::HeaderTimeout => 1,
+            ConnectionEvent::BodyTimeout => 2,
+            ConnectionEvent::IdleTimeout => 3,
+            ConnectionEvent::Evicted => 4,
         };
-        *counter += 1;
+        self.connections[index].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Runs `f` on a stream's counters under its shard's lock, creating them at zero.
     fn with_stream(&self, group: &str, stream: &str, f: impl FnOnce(&mut StreamStats)) {
-        let mut inner = lock(&self.inner);
-        f(stream_entry(&mut inner, group, stream));
+        let mut hasher = DefaultHasher::new();
+        (group, stream).hash(&mut hasher);
+        let shard = &self.streams[hasher.finish() as usize % STREAM_SHARDS];
+        let mut shard = lock(shard);
+        // Look up by reference first: the names are copied only for a stream's first count.
+        if let Some(stats) = shard.get_mut(group).and_then(|g| g.get_mut(stream)) {
+            f(stats);
+            return;
+        }
+        f(shard
+            .entry(group.to_owned())
+            .or_default()
+            .entry(stream.to_owned())
+            .or_default());
     }
 }
 
-fn stream_entry<'a>(
-    inner: &'a mut StatsSnapshot,
-    group: &str,
-    stream: &str,
-) -> &'a mut StreamStats {
-    inner
-        .streams
-        .entry(group.to_owned())
-        .or_default()
-        .entry(stream.to_owned())
-        .or_default()
+/// Adds one to `key`'s count, copying the key only the first time.
+fn count(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
+    }
 }
 
 impl StatsSnapshot {
@@ -410,6 +510,55 @@ mod tests {
         let names: Vec<&str> = snap.operations.keys().map(String::as_str).collect();
         assert_eq!(names, ["GetLogEvents", UNKNOWN_OPERATION]);
         assert_eq!(snap.operations[UNKNOWN_OPERATION].requests, 4);
+    }
+
+    #[test]
+    fn operations_are_counted_in_their_own_slot() {
+        // The slot of an operation is its position in `Operation::ALL`.
+        for (i, op) in Operation::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i, "{}", op.name());
+        }
+        let stats = Stats::new();
+        for op in Operation::ALL {
+            stats.record_request(Some(op), None);
+        }
+        let snap = stats.snapshot();
+        assert_eq!(snap.operations.len(), OPERATION_COUNT);
+        assert!(snap
+            .operations
+            .values()
+            .all(|s| s.requests == 1 && s.successes == 1));
+    }
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let stats = std::sync::Arc::new(Stats::new());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let stats = stats.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1_000 {
+                        let error = (i % 10 == 0).then_some("ThrottlingException");
+                        stats.record_request(Some(Operation::PutLogEvents), error);
+                        stats.record_put("g", &format!("s{}", i % 7), 2, 20);
+                        stats.record_connection(ConnectionEvent::Accepted);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let snap = stats.snapshot();
+        let put = &snap.operations["PutLogEvents"];
+        assert_eq!(
+            (put.requests, put.successes, put.throttled),
+            (4_000, 3_600, 400)
+        );
+        let puts: u64 = snap.streams["g"].values().map(|s| s.puts).sum();
+        let events: u64 = snap.streams["g"].values().map(|s| s.events_stored).sum();
+        assert_eq!((puts, events, snap.streams["g"].len()), (4_000, 8_000, 7));
+        assert_eq!(snap.connections.accepted, 4_000);
     }
 
     #[test]

@@ -15,8 +15,11 @@
 //! clock themselves.
 
 use crate::chaos::lock;
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use crate::config::throttle::{ThrottleRates, RATE_EXCEEDED};
@@ -122,8 +125,19 @@ pub(crate) struct ThrottleRequest<'a> {
     pub strict_tokens: bool,
 }
 
-/// How many buckets may be kept before the full ones are forgotten.
+/// How many buckets one shard may keep before its full ones are forgotten.
 const PRUNE_ABOVE: usize = 4096;
+
+/// How many shards the buckets are spread over, each behind its own lock, so that requests of
+/// different accounts, operations and streams do not wait for one another.
+const SHARDS: usize = 16;
+
+/// The shard that holds `key`'s bucket.
+fn shard_of(key: &BucketKey) -> usize {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish() as usize % SHARDS
+}
 
 /// The buckets in use. Keys come from requests (access key ids, stream names), so clients could
 /// invent them without end; a full bucket answers exactly as a missing one (a new bucket starts
@@ -162,36 +176,51 @@ impl Buckets {
 
 /// The quotas of a running mock: rates plus one bucket per account and operation (and per stream).
 ///
-/// Shared by every connection; the lock is held only to update a bucket, never across I/O.
+/// Shared by every connection, without a lock every request takes: the rates are read under a
+/// read lock (written only by the admin API), a mock without quotas (`--throttle off`, the
+/// default) answers from one atomic flag, and the buckets are spread over 16 shards by key. A
+/// check holds the locks of the (at most two) shards its buckets are in, taken in shard order,
+/// and never across I/O.
 #[derive(Debug)]
 pub(crate) struct Throttler {
-    rates: Mutex<ThrottleRates>,
-    buckets: Mutex<Buckets>,
+    rates: RwLock<ThrottleRates>,
+    /// Whether any quota is set; written under `rates`' write lock.
+    any_quota: AtomicBool,
+    shards: Vec<Mutex<Buckets>>,
+}
+
+fn has_quota(rates: &ThrottleRates) -> bool {
+    !rates.per_account.is_empty() || rates.put_log_events_per_stream.is_some()
 }
 
 impl Throttler {
     /// A throttler enforcing `rates`.
     pub(crate) fn new(rates: ThrottleRates) -> Self {
         Self {
-            rates: Mutex::new(rates),
-            buckets: Mutex::new(Buckets::new()),
+            any_quota: AtomicBool::new(has_quota(&rates)),
+            rates: RwLock::new(rates),
+            shards: (0..SHARDS).map(|_| Mutex::new(Buckets::new())).collect(),
         }
     }
 
     /// The rates in force.
     pub(crate) fn rates(&self) -> ThrottleRates {
-        lock(&self.rates).clone()
+        self.rates.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Replaces the rates and refills every bucket, as after a restart.
     pub(crate) fn set_rates(&self, rates: ThrottleRates) {
-        *lock(&self.rates) = rates;
-        lock(&self.buckets).clear();
+        let mut current = self.rates.write().unwrap_or_else(|e| e.into_inner());
+        self.any_quota.store(has_quota(&rates), Ordering::Release);
+        *current = rates;
+        self.reset();
     }
 
     /// Forgets all bucket state (every bucket is full again).
     pub(crate) fn reset(&self) {
-        lock(&self.buckets).clear();
+        for shard in &self.shards {
+            lock(shard).clear();
+        }
     }
 
     /// Admits or refuses one request at `now`. A request is admitted only if every bucket that applies
@@ -202,9 +231,12 @@ impl Throttler {
         request: &ThrottleRequest<'_>,
         now: Duration,
     ) -> Result<(), Throttled> {
+        if !self.any_quota.load(Ordering::Acquire) {
+            return Ok(());
+        }
         // Copy the two rates out so that the rates lock is held for a lookup, not for the check.
         let (account_rate, stream_rate) = {
-            let rates = lock(&self.rates);
+            let rates = self.rates.read().unwrap_or_else(|e| e.into_inner());
             let stream_rate = if request.strict_tokens && request.operation == "PutLogEvents" {
                 rates.put_log_events_per_stream
             } else {
@@ -215,32 +247,47 @@ impl Throttler {
                 stream_rate,
             )
         };
-        let mut wanted: Vec<(BucketKey, f64)> = Vec::with_capacity(2);
+        let mut wanted: Vec<(BucketKey, f64, usize)> = Vec::with_capacity(2);
         if let Some(rate) = account_rate {
-            wanted.push((
-                BucketKey::Account {
-                    account: request.account.to_owned(),
-                    operation: request.operation.to_owned(),
-                },
-                rate,
-            ));
+            let key = BucketKey::Account {
+                account: request.account.to_owned(),
+                operation: request.operation.to_owned(),
+            };
+            let shard = shard_of(&key);
+            wanted.push((key, rate, shard));
         }
         if let (Some((group, stream)), Some(rate)) = (request.stream, stream_rate) {
-            wanted.push((
-                BucketKey::Stream {
-                    group: group.to_owned(),
-                    stream: stream.to_owned(),
-                },
-                rate,
-            ));
+            let key = BucketKey::Stream {
+                group: group.to_owned(),
+                stream: stream.to_owned(),
+            };
+            let shard = shard_of(&key);
+            wanted.push((key, rate, shard));
         }
         if wanted.is_empty() {
             return Ok(());
         }
-        let mut buckets = lock(&self.buckets);
-        buckets.make_room_for(wanted.iter().map(|(key, _)| key), now);
-        let buckets = &mut buckets.map;
-        for (key, rate) in &wanted {
+        // Every shard involved, locked in ascending order so that two checks cannot deadlock.
+        let mut indices: Vec<usize> = wanted.iter().map(|w| w.2).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        let mut guards: Vec<(usize, std::sync::MutexGuard<'_, Buckets>)> = indices
+            .into_iter()
+            .map(|i| (i, lock(&self.shards[i])))
+            .collect();
+        for (index, guard) in &mut guards {
+            let keys = wanted.iter().filter(|w| w.2 == *index).map(|w| &w.0);
+            guard.make_room_for(keys, now);
+        }
+        fn shard_for<'g>(
+            guards: &'g mut [(usize, std::sync::MutexGuard<'_, Buckets>)],
+            index: usize,
+        ) -> &'g mut HashMap<BucketKey, TokenBucket> {
+            let at = guards.iter().position(|(i, _)| *i == index).unwrap_or(0);
+            &mut guards[at].1.map
+        }
+        for (key, rate, index) in &wanted {
+            let buckets = shard_for(&mut guards, *index);
             let bucket = match buckets.get_mut(key) {
                 Some(bucket) => bucket,
                 None => buckets
@@ -260,13 +307,19 @@ impl Throttler {
                 });
             }
         }
-        for (key, _) in &wanted {
-            if let Some(bucket) = buckets.get_mut(key) {
+        for (key, _, index) in &wanted {
+            if let Some(bucket) = shard_for(&mut guards, *index).get_mut(key) {
                 // Cannot fail: wait_for_token just saw a token under the same lock.
                 let _ = bucket.try_take(now);
             }
         }
         Ok(())
+    }
+
+    /// How many buckets are kept, over every shard.
+    #[cfg(test)]
+    fn bucket_count(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).map.len()).sum()
     }
 }
 
@@ -386,18 +439,24 @@ mod tests {
             }
         }
         let now = T0;
-        for i in 0..3 * PRUNE_ABOVE {
+        let keys = 3 * SHARDS * PRUNE_ABOVE;
+        for i in 0..keys {
             // Each key at its own second, past the earlier keys' refill: they are full again.
             let at = now + Duration::from_secs(i as u64);
             t.check(&as_account(&format!("AKIA{i:016}")), at).unwrap();
         }
-        assert!(lock(&t.buckets).map.len() <= PRUNE_ABOVE);
+        assert!(
+            t.bucket_count() <= SHARDS * PRUNE_ABOVE,
+            "{}",
+            t.bucket_count()
+        );
+        assert!(t.shards.iter().all(|s| lock(s).map.len() <= PRUNE_ABOVE));
         // A drained bucket is kept however many keys come: at its own time it is still empty.
-        let far = now + Duration::from_secs(10 * PRUNE_ABOVE as u64);
+        let far = now + Duration::from_secs(10 * keys as u64);
         for _ in 0..5 {
             t.check(&as_account("pinned"), far).unwrap();
         }
-        for i in 0..2 * PRUNE_ABOVE {
+        for i in 0..2 * SHARDS * PRUNE_ABOVE {
             t.check(&as_account(&format!("ASIA{i:016}")), far).unwrap();
         }
         assert!(
@@ -412,23 +471,46 @@ mod tests {
             per_account: [("PutLogEvents".to_owned(), 1.0)].into(),
             put_log_events_per_stream: Some(100.0),
         });
+        let account = BucketKey::Account {
+            account: "acct".into(),
+            operation: "PutLogEvents".into(),
+        };
+        let shard = shard_of(&account);
+        let stream_key = |name: &str| BucketKey::Stream {
+            group: "g".into(),
+            stream: name.into(),
+        };
+        // A new stream whose bucket lands in the account's shard, so that its check prunes there.
+        let fresh = (0..)
+            .map(|i| format!("fresh{i}"))
+            .find(|name| shard_of(&stream_key(name)) == shard)
+            .unwrap();
         let start = T0;
         t.check(&put("s0", true), start).unwrap();
-        // Two seconds on, the account's bucket is full again (idle), and other keys fill the map
-        // to its prune size.
+        // Two seconds on, the account's bucket is full again (idle), and other keys fill its
+        // shard to the prune size.
         let now = start + Duration::from_secs(2);
-        for i in 0..PRUNE_ABOVE - 2 {
+        let mut i = 0;
+        while lock(&t.shards[shard]).map.len() < PRUNE_ABOVE {
             let other = format!("other{i}");
+            i += 1;
+            let key = BucketKey::Account {
+                account: other.clone(),
+                operation: "PutLogEvents".into(),
+            };
+            if shard_of(&key) != shard {
+                continue;
+            }
             let request = ThrottleRequest {
                 account: &other,
                 ..put("s0", false)
             };
             t.check(&request, now).unwrap();
         }
-        assert_eq!(lock(&t.buckets).map.len(), PRUNE_ABOVE);
+        assert_eq!(lock(&t.shards[shard]).map.len(), PRUNE_ABOVE);
         // A put to a new stream prunes; it must still take the account's only token.
-        t.check(&put("fresh", true), now).unwrap();
-        let refused = t.check(&put("fresh", true), now).unwrap_err();
+        t.check(&put(&fresh, true), now).unwrap();
+        let refused = t.check(&put(&fresh, true), now).unwrap_err();
         assert_eq!(refused.message, RATE_EXCEEDED);
     }
 
