@@ -15,8 +15,9 @@ pub const MAX_BATCH_EVENTS: usize = 10_000;
 pub const MAX_BATCH_BYTES: usize = 1_048_576;
 /// The per-event overhead the service counts on top of the UTF-8 message bytes.
 pub const EVENT_OVERHEAD: usize = 26;
-/// The longest run the tool accepts, warm-up included; timestamps are fixed at the start, and
-/// an hour keeps them well inside the service's 14-day window.
+/// The longest run the tool accepts, warm-up included; timestamps are fixed at the start (or at
+/// most an hour behind the send time), and an hour keeps them well inside the service's 14-day
+/// window.
 pub const MAX_RUN: Duration = Duration::from_secs(3600);
 /// The most memory the pre-built request bodies may take.
 pub const MAX_PREBUILT_BYTES: usize = 1 << 30;
@@ -81,6 +82,27 @@ pub struct Args {
     /// again: the store must insert into the middle of the stream.
     #[arg(long, default_value_t = 0)]
     pub spread_ms: u64,
+    /// Stamp each batch when it is sent, its last event at the send time and the others spread
+    /// before it over --spread-ms, as a shipper batching what it just read does (default: every
+    /// batch keeps the stamps of the run's start).
+    #[arg(long)]
+    pub live_timestamps: bool,
+    /// Make every --late-every'th batch of each connection this many milliseconds late: stamped
+    /// that far before its send time, so it lands behind events already stored, as from a writer
+    /// that buffered or retried. Implies --live-timestamps.
+    #[arg(long, default_value_t = 0)]
+    pub late_ms: u64,
+    /// With --late-ms: which batches are late (every Nth of each connection).
+    #[arg(long, default_value_t = 4)]
+    pub late_every: u64,
+    /// Every Nth request of each connection sends its previous body again, byte for byte, as a
+    /// shipper retrying a put whose answer it lost does (the events are stored twice; with
+    /// --sequence-tokens a strict server answers DataAlreadyAcceptedException).
+    #[arg(long)]
+    pub repeat_every: Option<u64>,
+    /// Length in seconds of the intervals the report's throughput over time is counted in.
+    #[arg(long, default_value_t = 5.0)]
+    pub interval: f64,
     /// Region put in the SigV4-shaped credential scope.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
@@ -135,6 +157,16 @@ pub struct LoadConfig {
     pub distinct_batches: usize,
     /// Milliseconds over which each batch's events are spread.
     pub spread_ms: u64,
+    /// Whether batches are stamped at send time.
+    pub live_timestamps: bool,
+    /// How late the late batches are (0: none).
+    pub late_ms: u64,
+    /// Which batches of a connection are late (every Nth).
+    pub late_every: u64,
+    /// Every Nth request of a connection repeats the previous body.
+    pub repeat_every: Option<u64>,
+    /// Length of the throughput-over-time intervals.
+    pub interval: Duration,
     /// Credential-scope region.
     pub region: String,
     /// Credential-scope access key id.
@@ -272,6 +304,19 @@ impl TryFrom<&Args> for LoadConfig {
                 a.spread_ms
             );
         }
+        if a.late_ms > 3_600_000 {
+            bail!("--late-ms must be at most 3600000 (1 h), got {}", a.late_ms);
+        }
+        if a.late_every == 0 {
+            bail!("--late-every must be at least 1");
+        }
+        if a.repeat_every.is_some_and(|n| n < 2) {
+            bail!("--repeat-every must be at least 2 (every request a repeat would send one body forever)");
+        }
+        let interval = seconds("interval", a.interval)?;
+        if interval < Duration::from_millis(100) {
+            bail!("--interval must be at least 0.1 s, got {}", a.interval);
+        }
         if !(1..=64).contains(&a.distinct_batches) {
             bail!(
                 "--distinct-batches must be 1-64, got {}",
@@ -327,6 +372,11 @@ impl TryFrom<&Args> for LoadConfig {
             stream_prefix: a.stream_prefix.clone(),
             distinct_batches: a.distinct_batches,
             spread_ms: a.spread_ms,
+            live_timestamps: a.live_timestamps || a.late_ms > 0,
+            late_ms: a.late_ms,
+            late_every: a.late_every,
+            repeat_every: a.repeat_every,
+            interval,
             region: a.region.clone(),
             access_key_id: a.access_key_id.clone(),
             timeout,
@@ -361,6 +411,16 @@ mod tests {
     }
 
     #[test]
+    fn late_batches_imply_live_timestamps() {
+        let c = LoadConfig::try_from(&args(&["--late-ms", "3000"])).expect("valid");
+        assert!(c.live_timestamps);
+        assert_eq!(c.late_every, 4);
+        let c = LoadConfig::try_from(&args(&[])).expect("valid");
+        assert!(!c.live_timestamps);
+        assert_eq!(c.interval, Duration::from_secs(5));
+    }
+
+    #[test]
     fn shared_stream_has_one_name() {
         let c = LoadConfig::try_from(&args(&["--shared-stream"])).expect("valid");
         assert_eq!(c.streams, 1);
@@ -384,6 +444,10 @@ mod tests {
         assert!(err(&["--requests", "0"]).contains("--requests"));
         assert!(err(&["--stream-prefix", "a:b"]).contains("':'"));
         assert!(err(&["--region", "us east"]).contains("--region"));
+        assert!(err(&["--late-ms", "3600001"]).contains("--late-ms"));
+        assert!(err(&["--late-every", "0"]).contains("--late-every"));
+        assert!(err(&["--repeat-every", "1"]).contains("--repeat-every"));
+        assert!(err(&["--interval", "0.01"]).contains("--interval"));
     }
 
     #[test]

@@ -43,6 +43,8 @@ struct Shared {
     issued: AtomicU64,
     measure_start: Instant,
     deadline: Instant,
+    /// Whole intervals in the measured window.
+    intervals: usize,
 }
 
 /// One connection's counts, merged into the report at the end.
@@ -66,6 +68,9 @@ pub struct Tally {
     pub errors: BTreeMap<String, u64>,
     /// Latency of every measured request, successful or not, in microseconds.
     pub latency: Histogram,
+    /// Successful requests answered in each whole interval of the measured window, in order
+    /// (answers after the last whole interval are counted in `ok` only).
+    pub per_interval: Vec<u64>,
 }
 
 impl Tally {
@@ -81,6 +86,12 @@ impl Tally {
             *self.errors.entry(k).or_default() += v;
         }
         self.latency.merge(&o.latency);
+        if self.per_interval.len() < o.per_interval.len() {
+            self.per_interval.resize(o.per_interval.len(), 0);
+        }
+        for (mine, theirs) in self.per_interval.iter_mut().zip(o.per_interval) {
+            *mine += theirs;
+        }
     }
 
     fn fail(&mut self, kind: String) {
@@ -197,9 +208,15 @@ async fn worker(shared: Arc<Shared>, index: usize) -> Tally {
     let bodies = &shared.bodies[stream];
     // Connections that share a stream start at different batches.
     let mut next = index / cfg.streams;
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        per_interval: vec![0; shared.intervals],
+        ..Tally::default()
+    };
     let mut conn: Option<Sender> = None;
     let mut connected_before = false;
+    // This connection's requests so far, and the body of the last one (for --repeat-every).
+    let mut sent: u64 = 0;
+    let mut previous: Option<Bytes> = None;
     loop {
         if Instant::now() >= shared.deadline {
             break;
@@ -236,17 +253,36 @@ async fn worker(shared: Arc<Shared>, index: usize) -> Tally {
         let Some(sender) = conn.as_mut() else {
             continue;
         };
-        let batch = &bodies[next % bodies.len()];
-        next += 1;
-        let token = if cfg.sequence_tokens {
-            shared.tokens[stream]
-                .lock()
-                .map(|t| t.clone())
-                .unwrap_or(None)
-        } else {
-            None
+        let repeat = cfg.repeat_every.is_some_and(|n| sent % n == n - 1);
+        let body = match previous.as_ref().filter(|_| repeat) {
+            Some(body) => body.clone(),
+            None => {
+                let batch = &bodies[next % bodies.len()];
+                next += 1;
+                let token = if cfg.sequence_tokens {
+                    shared.tokens[stream]
+                        .lock()
+                        .map(|t| t.clone())
+                        .unwrap_or(None)
+                } else {
+                    None
+                };
+                let first_ms = cfg.live_timestamps.then(|| {
+                    let late = if cfg.late_ms > 0 && sent % cfg.late_every == cfg.late_every - 1 {
+                        cfg.late_ms
+                    } else {
+                        0
+                    };
+                    // The last event at the send time, the others spread before it.
+                    wire::now_millis().saturating_sub(cfg.spread_ms + late)
+                });
+                batch.render(token.as_deref(), first_ms)
+            }
         };
-        let body = batch.with_token(token.as_deref());
+        sent += 1;
+        if cfg.repeat_every.is_some() {
+            previous = Some(body.clone());
+        }
         let body_len = body.len() as u64;
         let req = match request(
             &shared.headers,
@@ -286,6 +322,11 @@ async fn worker(shared: Arc<Shared>, index: usize) -> Tally {
                     }
                 }
                 if measured {
+                    let since = Instant::now().saturating_duration_since(shared.measure_start);
+                    let slot = (since.as_secs_f64() / cfg.interval.as_secs_f64()) as usize;
+                    if let Some(n) = tally.per_interval.get_mut(slot) {
+                        *n += 1;
+                    }
                     tally.ok += 1;
                     tally.events += cfg.events_per_batch as u64;
                     tally.payload_bytes += (cfg.events_per_batch * cfg.event_bytes) as u64;
@@ -339,7 +380,8 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
 
     // Every event is stamped with the start time, or spread over `spread_ms` after it: valid for
     // the service (within 2 h ahead and 14 days back for the whole bounded run) and
-    // non-decreasing within each batch.
+    // non-decreasing within each batch. With live timestamps the worker re-stamps each batch
+    // when it sends it, keeping these offsets.
     let timestamp = wire::now_millis();
     let bodies: Vec<Vec<PutBody>> = (0..cfg.streams)
         .map(|s| {
@@ -373,12 +415,32 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
         issued: AtomicU64::new(0),
         measure_start,
         deadline: measure_start + cfg.duration,
+        intervals: (cfg.duration.as_secs_f64() / cfg.interval.as_secs_f64()).floor() as usize,
         cfg: cfg.clone(),
     });
     let mut tasks = Vec::with_capacity(cfg.connections);
     for i in 0..cfg.connections {
         tasks.push(tokio::spawn(worker(shared.clone(), i)));
     }
+    // The server's CPU time at each interval boundary, so the report can say whether its cost
+    // per request grew over the run (a figure that does not depend on how much of the machine
+    // the server got, unlike throughput on a shared machine).
+    let sampler = cfg.server_pid.map(|pid| {
+        let intervals = shared.intervals;
+        let interval = cfg.interval;
+        tokio::spawn(async move {
+            let mut samples = Vec::with_capacity(intervals + 1);
+            for k in 0..=intervals {
+                let at = measure_start + interval.mul_f64(k as f64);
+                tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+                match cpu_times(Some(pid)) {
+                    Ok(t) => samples.push(t.total_s()),
+                    Err(_) => break,
+                }
+            }
+            samples
+        })
+    });
     tokio::time::sleep_until(tokio::time::Instant::from_std(measure_start)).await;
     let client_before = usage(None);
     let server_before = cfg.server_pid.and_then(|p| usage(Some(p)));
@@ -389,6 +451,13 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
         tally.merge(t.await.context("a connection task panicked")?);
     }
     let window = window_start.elapsed();
+    let server_cpu_per_interval = match sampler {
+        Some(task) => {
+            let samples = task.await.context("the CPU sampler panicked")?;
+            samples.windows(2).map(|w| w[1] - w[0]).collect()
+        }
+        None => Vec::new(),
+    };
     let client_after = usage(None);
     let server_after = cfg.server_pid.and_then(|p| usage(Some(p)));
 
@@ -406,6 +475,7 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
         server: diff(server_before, server_after),
         window,
         avg_body_bytes: avg_body,
+        server_cpu_per_interval,
         tally,
         cfg,
     })

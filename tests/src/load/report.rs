@@ -34,6 +34,8 @@ pub struct Report {
     pub client: Option<ProcessUsage>,
     /// The server's usage, with `--server-pid`.
     pub server: Option<ProcessUsage>,
+    /// With `--server-pid`: the server's CPU seconds in each whole interval of the window.
+    pub server_cpu_per_interval: Vec<f64>,
 }
 
 impl Report {
@@ -75,6 +77,52 @@ impl Report {
         }
     }
 
+    /// Requests per second in each whole interval of the window.
+    pub fn interval_rates(&self) -> Vec<f64> {
+        let secs = self.cfg.interval.as_secs_f64();
+        self.tally
+            .per_interval
+            .iter()
+            .map(|&n| n as f64 / secs)
+            .collect()
+    }
+
+    /// The lowest and the mean interval rate as fractions of the first interval's (`None` with
+    /// fewer than two intervals or an empty first one): how flat throughput stayed as the
+    /// server's store grew.
+    pub fn flatness(&self) -> Option<(f64, f64)> {
+        let rates = self.interval_rates();
+        let first = *rates.first()?;
+        if rates.len() < 2 || first <= 0.0 {
+            return None;
+        }
+        let lowest = rates.iter().copied().fold(f64::INFINITY, f64::min);
+        let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+        Some((lowest / first, mean / first))
+    }
+
+    /// With `--server-pid`: the server's CPU microseconds per successful request in each whole
+    /// interval (`None` for an interval without one).
+    pub fn interval_cpu_per_request_us(&self) -> Vec<Option<f64>> {
+        self.server_cpu_per_interval
+            .iter()
+            .zip(&self.tally.per_interval)
+            .map(|(&cpu, &n)| (n > 0).then(|| cpu * 1e6 / n as f64))
+            .collect()
+    }
+
+    /// The highest interval's server CPU per request as a multiple of the first interval's: above
+    /// 1 when requests got dearer as the store grew.
+    pub fn cpu_growth(&self) -> Option<f64> {
+        let per = self.interval_cpu_per_request_us();
+        let first = (*per.first()?)?;
+        if per.len() < 2 || first <= 0.0 {
+            return None;
+        }
+        let highest = per.iter().flatten().copied().fold(0.0, f64::max);
+        Some(highest / first)
+    }
+
     /// The report as one JSON object.
     pub fn to_json(&self) -> Value {
         let c = &self.cfg;
@@ -93,6 +141,11 @@ impl Report {
                 "requests_cap": c.requests,
                 "sequence_tokens": c.sequence_tokens,
                 "threads": c.threads,
+                "spread_ms": c.spread_ms,
+                "live_timestamps": c.live_timestamps,
+                "late_ms": c.late_ms,
+                "late_every": c.late_every,
+                "repeat_every": c.repeat_every,
             },
             "window_s": self.window.as_secs_f64(),
             "requests_ok": t.ok,
@@ -113,6 +166,14 @@ impl Report {
             "reconnects": t.reconnects,
             "client": self.usage_json(&self.client),
             "server": self.usage_json(&self.server),
+            "over_time": {
+                "interval_s": c.interval.as_secs_f64(),
+                "requests_per_s": self.interval_rates(),
+                "lowest_vs_first": self.flatness().map(|f| f.0),
+                "mean_vs_first": self.flatness().map(|f| f.1),
+                "server_cpu_per_request_us": self.interval_cpu_per_request_us(),
+                "server_cpu_highest_vs_first": self.cpu_growth(),
+            },
         })
     }
 
@@ -155,6 +216,30 @@ impl Report {
             t.latency.max(),
             t.latency.mean()
         ));
+        if let Some((lowest, mean)) = self.flatness() {
+            let rates: Vec<String> = self
+                .interval_rates()
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect();
+            s.push_str(&format!(
+                "  over time   requests/s per {} s: {}; lowest {lowest:.2} and mean {mean:.2} of the first\n",
+                c.interval.as_secs_f64(),
+                rates.join(" "),
+            ));
+        }
+        if let Some(growth) = self.cpu_growth() {
+            let per: Vec<String> = self
+                .interval_cpu_per_request_us()
+                .iter()
+                .map(|v| v.map_or("-".to_owned(), |v| format!("{v:.0}")))
+                .collect();
+            s.push_str(&format!(
+                "  server cpu  us per request per {} s: {}; highest {growth:.2} of the first\n",
+                c.interval.as_secs_f64(),
+                per.join(" "),
+            ));
+        }
         if t.errors.is_empty() {
             s.push_str("  errors      none\n");
         } else {

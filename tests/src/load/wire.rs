@@ -88,8 +88,13 @@ pub fn json_string(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
+/// How many digits a timestamp takes in a body: Unix milliseconds have 13 digits from
+/// September 2001 to the year 2286, so a stamp can be rewritten in place.
+const STAMP_DIGITS: usize = 13;
+
 /// A PutLogEvents body split around the optional `sequenceToken` member, so the token can be
-/// spliced in without re-serializing the events.
+/// spliced in without re-serializing the events, and with the place of every event's timestamp,
+/// so a batch can be re-stamped at send time.
 #[derive(Debug, Clone)]
 pub struct PutBody {
     /// `{"logGroupName":..,"logStreamName":..,`
@@ -98,23 +103,51 @@ pub struct PutBody {
     pub events: Bytes,
     /// `head` and `events` joined: the whole body when no token is sent.
     pub whole: Bytes,
+    /// Where each event's 13-digit timestamp starts in `events`, with its offset in ms from the
+    /// batch's first event.
+    stamps: Vec<(usize, u64)>,
 }
 
 impl PutBody {
     /// The body carrying `token`, or the pre-built whole body when there is none.
     pub fn with_token(&self, token: Option<&str>) -> Bytes {
-        match token {
-            None => self.whole.clone(),
-            Some(t) => {
-                let mut b = BytesMut::with_capacity(self.whole.len() + t.len() + 20);
-                b.put_slice(&self.head);
-                b.put_slice(b"\"sequenceToken\":");
-                b.put_slice(json_string(t).as_bytes());
-                b.put_u8(b',');
-                b.put_slice(&self.events);
-                b.freeze()
+        self.render(token, None)
+    }
+
+    /// The body carrying `token`, with its first event stamped `first_ms` and the others at
+    /// their original offsets from it (`None`: the stamps it was built with). Only a token or a
+    /// new stamp costs a copy of the body.
+    pub fn render(&self, token: Option<&str>, first_ms: Option<u64>) -> Bytes {
+        if token.is_none() && first_ms.is_none() {
+            return self.whole.clone();
+        }
+        let mut b = BytesMut::with_capacity(self.whole.len() + token.map_or(0, |t| t.len() + 20));
+        b.put_slice(&self.head);
+        if let Some(t) = token {
+            b.put_slice(b"\"sequenceToken\":");
+            b.put_slice(json_string(t).as_bytes());
+            b.put_u8(b',');
+        }
+        let events_at = b.len();
+        b.put_slice(&self.events);
+        if let Some(first) = first_ms {
+            for &(at, offset) in &self.stamps {
+                write_stamp(
+                    &mut b[events_at + at..events_at + at + STAMP_DIGITS],
+                    first + offset,
+                );
             }
         }
+        b.freeze()
+    }
+}
+
+/// Writes `ms` as exactly 13 decimal digits (zero-padded; clamped to the largest 13-digit value).
+fn write_stamp(out: &mut [u8], ms: u64) {
+    let mut v = ms.min(9_999_999_999_999);
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
     }
 }
 
@@ -137,14 +170,20 @@ pub fn put_body(
         json_string(stream)
     );
     let mut ev = BytesMut::with_capacity(16 + events * (event_bytes + 40));
+    let mut stamps = Vec::with_capacity(events);
     ev.put_slice(b"\"logEvents\":[");
     for i in 0..events {
         if i > 0 {
             ev.put_u8(b',');
         }
         // Evenly over the spread, non-decreasing, so the batch stays chronological.
-        let at = timestamp_ms + spread_ms * i as u64 / events as u64;
-        ev.put_slice(format!("{{\"timestamp\":{at},\"message\":\"").as_bytes());
+        let offset = spread_ms * i as u64 / events as u64;
+        ev.put_slice(b"{\"timestamp\":");
+        stamps.push((ev.len(), offset));
+        let mut digits = [0u8; STAMP_DIGITS];
+        write_stamp(&mut digits, timestamp_ms + offset);
+        ev.put_slice(&digits);
+        ev.put_slice(b",\"message\":\"");
         let tag = format!("b{batch} e{i} ");
         let tag = &tag.as_bytes()[..tag.len().min(event_bytes)];
         ev.put_slice(tag);
@@ -160,6 +199,7 @@ pub fn put_body(
         head: Bytes::from(head),
         events,
         whole: whole.freeze(),
+        stamps,
     }
 }
 
@@ -210,14 +250,14 @@ mod tests {
 
     #[test]
     fn tiny_messages_are_cut_not_overflowed() {
-        let b = put_body("g", "s", 123, 2, 1, 5, 0);
+        let b = put_body("g", "s", 123, 2, 1, 1_700_000_000_005, 0);
         let v: serde_json::Value = serde_json::from_slice(&b.whole).expect("json");
         assert_eq!(v["logEvents"][1]["message"], "b");
     }
 
     #[test]
     fn a_spread_stamps_the_batch_evenly_and_in_order() {
-        let b = put_body("g", "s", 0, 4, 5, 1_000, 100);
+        let b = put_body("g", "s", 0, 4, 5, 1_700_000_001_000, 100);
         let v: serde_json::Value = serde_json::from_slice(&b.whole).expect("json");
         let stamps: Vec<i64> = v["logEvents"]
             .as_array()
@@ -225,17 +265,43 @@ mod tests {
             .iter()
             .map(|e| e["timestamp"].as_i64().expect("timestamp"))
             .collect();
-        assert_eq!(stamps, [1_000, 1_025, 1_050, 1_075]);
+        let t0 = 1_700_000_001_000;
+        assert_eq!(stamps, [t0, t0 + 25, t0 + 50, t0 + 75]);
     }
 
     #[test]
     fn token_is_spliced_in() {
-        let b = put_body("g", "s", 0, 1, 5, 5, 0);
+        let b = put_body("g", "s", 0, 1, 5, 1_700_000_000_005, 0);
         let v: serde_json::Value =
             serde_json::from_slice(&b.with_token(Some("49123"))).expect("json");
         assert_eq!(v["sequenceToken"], "49123");
-        assert_eq!(v["logEvents"][0]["timestamp"], 5);
+        assert_eq!(v["logEvents"][0]["timestamp"], 1_700_000_000_005u64);
         assert_eq!(b.with_token(None), b.whole);
+    }
+
+    #[test]
+    fn a_batch_is_restamped_at_its_offsets() {
+        let b = put_body("g", "s", 0, 3, 8, 1_700_000_000_000, 30);
+        let stamps = |body: &Bytes| -> Vec<u64> {
+            let v: serde_json::Value = serde_json::from_slice(body).expect("json");
+            v["logEvents"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .map(|e| e["timestamp"].as_u64().expect("timestamp"))
+                .collect()
+        };
+        let t = 1_800_000_000_000;
+        assert_eq!(stamps(&b.render(None, Some(t))), [t, t + 10, t + 20]);
+        let with_token = b.render(Some("7"), Some(t));
+        assert_eq!(stamps(&with_token), [t, t + 10, t + 20]);
+        let v: serde_json::Value = serde_json::from_slice(&with_token).expect("json");
+        assert_eq!(v["sequenceToken"], "7");
+        // The pre-built body is untouched.
+        assert_eq!(
+            stamps(&b.whole),
+            [1_700_000_000_000, 1_700_000_000_010, 1_700_000_000_020]
+        );
     }
 
     #[test]

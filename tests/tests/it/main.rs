@@ -7,7 +7,8 @@
 //!   `cwlogs-mock` over loopback with fault plans and throttle presets;
 //! - [`model_conformance`] (tier 3, with [`model`]): the mock's token semantics against a small
 //!   reference model of the service;
-//! - [`limits_agree`]: the writer's limits against the mock's, probed at each limit.
+//! - [`limits_agree`]: the writer's limits against the mock's, probed at each limit;
+//! - [`load_workloads`]: what the load tool's writer workloads store in the mock.
 
 mod adapter_vs_mock_support;
 mod model;
@@ -15,5 +16,6 @@ mod sim;
 
 mod adapter_vs_mock;
 mod limits_agree;
+mod load_workloads;
 mod model_conformance;
 mod sim_token_core_vs_mock;
