@@ -168,7 +168,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Record, String> {
                 events.push(StoredEvent {
                     timestamp,
                     ingestion_time,
-                    message: r.string()?,
+                    message: r.string()?.into_boxed_str(),
                     seq,
                 });
             }

@@ -601,7 +601,7 @@ mod tests {
     fn events(store: &Store, group: &str, stream: &str) -> Vec<String> {
         let s = store.group(group).unwrap().stream(stream).unwrap();
         let state = s.lock();
-        state.events.iter().map(|e| e.message.clone()).collect()
+        state.events.iter().map(|e| e.message.to_string()).collect()
     }
 
     fn put(store: &Store, group: &str, stream: &str, messages: &[&str]) {
@@ -621,7 +621,7 @@ mod tests {
             .map(|(m, seq)| StoredEvent {
                 timestamp: 1,
                 ingestion_time: 2,
-                message: (*m).to_owned(),
+                message: (*m).into(),
                 seq,
             })
             .collect();

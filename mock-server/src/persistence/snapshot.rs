@@ -159,7 +159,7 @@ impl StoreSnapshot {
                     .map(|e| StoredEvent {
                         timestamp: e.timestamp,
                         ingestion_time: e.ingestion_time,
-                        message: e.message,
+                        message: e.message.into_boxed_str(),
                         seq: e.seq,
                     })
                     .collect();

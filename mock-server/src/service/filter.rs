@@ -93,7 +93,7 @@ pub(super) fn filter_log_events(ctx: &Ctx<'_>) -> OpResult {
             {
                 continue;
             }
-            found.push((key, stream.name.clone(), e.message.clone()));
+            found.push((key, stream.name.clone(), e.message.to_string()));
             taken += 1;
             if taken == enough {
                 cutoff = Some(e.timestamp);

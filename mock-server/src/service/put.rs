@@ -211,7 +211,7 @@ pub(super) fn put_log_events<'a>(
             .map(|(e, seq)| StoredEvent {
                 timestamp: e.timestamp,
                 ingestion_time: now,
-                message: e.message.to_owned(),
+                message: Box::from(e.message),
                 seq,
             })
             .collect();

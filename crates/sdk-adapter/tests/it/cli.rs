@@ -111,7 +111,7 @@ async fn ships_lines_with_timestamps_from_the_input_and_exits_zero() {
         .expect("stream created");
     let state = stream.lock();
     assert_eq!(state.events.len(), 1_000);
-    assert_eq!(state.events[0].message, "line 0");
+    assert_eq!(&*state.events[0].message, "line 0");
     assert_eq!(state.events[0].timestamp, now - 1_000);
 }
 
@@ -179,8 +179,8 @@ async fn rfc3339_timestamps_are_read_and_unreadable_lines_are_named() {
     let stamped: Vec<(i64, &str)> = state
         .events
         .iter()
-        .filter(|e| e.message != "no timestamp here")
-        .map(|e| (e.timestamp, e.message.as_str()))
+        .filter(|e| &*e.message != "no timestamp here")
+        .map(|e| (e.timestamp, &*e.message))
         .collect();
     assert_eq!(stamped.len(), 3);
     assert_eq!(stamped[0].0, first);

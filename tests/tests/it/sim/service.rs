@@ -99,7 +99,7 @@ impl Service {
         let st = log_stream.lock();
         st.events
             .iter()
-            .map(|e| (e.timestamp, e.message.clone()))
+            .map(|e| (e.timestamp, e.message.to_string()))
             .collect()
     }
 
