@@ -7,7 +7,8 @@ Fills a fresh `cwlogs-mock --throttle off --max-stored-bytes none` through the A
 batches of 5,000 events of 100 B, JSON messages of which every 10th says "level":"error"), then
 times each read from the first request to the last page. Standard library only.
 
-Usage: tests/bench/reads.py PATH/TO/cwlogs-mock [--events 1000000] [--streams 10000]
+Usage: tests/bench/reads.py PATH/TO/cwlogs-mock [--events 1000000] [--streams 10000] [--json OUT]
+(`--json` also writes the figures to OUT, for `just bench`'s generated section.)
 """
 
 import argparse
@@ -42,11 +43,15 @@ def message(i):
     return (text + " " * 100)[:100] if len(text) < 100 else text
 
 
+RESULTS = {"reads": []}
+
+
 def timed(name, fn):
     t0 = time.perf_counter()
     pages, items = fn()
     dt = time.perf_counter() - t0
     print(f"{name}: {dt * 1000:.0f} ms, {pages} pages, {items:,} items")
+    RESULTS["reads"].append({"read": name, "ms": dt * 1000, "pages": pages, "items": items})
 
 
 def main():
@@ -54,6 +59,7 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--streams", type=int, default=10_000)
+    ap.add_argument("--json", help="also write the figures to this file")
     a = ap.parse_args()
     m = Mock(a.binary)
     try:
@@ -71,6 +77,8 @@ def main():
         per_event = (after - before - payload) / a.events
         print(f"memory: {(after - before) / 1e6:.0f} MB for {a.events:,} events of 100 B: "
               f"{per_event:.0f} B per event beyond the message")
+        RESULTS.update(events=a.events, streams=a.streams, rss_growth_bytes=after - before,
+                       bytes_per_event_beyond_message=per_event)
 
         def get_all():
             pages, items, token = 0, 0, None
@@ -124,6 +132,9 @@ def main():
         timed(f"DescribeLogStreams through {a.streams + 1:,} streams", describe_all)
     finally:
         m.stop()
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(RESULTS, f, indent=1)
 
 
 if __name__ == "__main__":

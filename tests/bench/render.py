@@ -275,6 +275,9 @@ def render(d):
         lines.append(cmd(d, n))
     lines += ["```", ""]
 
+    lines += baseline_section(d, m, md, ms)
+    lines += workloads_section(d, m)
+
     # Memory
     lines += ["### Memory: 1,000,000 stored events of 200 bytes", ""]
     for server, name in (("cwlogs-mock", "mock-memory"), ("moto", "moto-memory")):
@@ -369,8 +372,161 @@ def render(d):
             "```",
             "",
         ]
+    lines += reads_section(d, m)
+    lines += startup_section(d, m)
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+# The mock's PutLogEvents rate as a share of the bare transport's (issue 17).
+BASELINE_TARGET = 0.80
+
+
+def baseline_section(d, m, md, ms):
+    """cwlogs-mock against cwlogs-baseline, plain and keeping every body, in the same run."""
+    lines = ["### The transport's ceiling: cwlogs-baseline (same workloads, same run)", ""]
+    runs = {(k, w): load(d, f"baseline-{k}-{w}") for k in ("plain", "keep") for w in ("distinct", "shared")}
+    if not any(runs.values()):
+        return lines + ["- " + sentence(not_run(m, "baseline", "not run")), ""]
+    lines += [
+        "`cwlogs-baseline` (tests/src/bin) is a minimal hyper 1 server on the same runtime as the mock that",
+        "reads each body and answers a fixed PutLogEvents success; with `--keep` it also keeps every body in",
+        "memory, which is the least any server that stores what it is sent must do (on this machine the",
+        "kernel hands out fresh memory at about 1 GB/s per core, so storing costs per byte whatever the",
+        "server does). Same columns as above.",
+        "",
+        "| Workload | Server | requests/s | events/s | MB/s payload | p50 | p99 | max | errors | server CPU (cores) | server CPU per request (us) | load tool CPU (cores) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for w, label, mock in (("distinct", "4 conns, 4 streams, 100 x 200 B", md), ("shared", "4 conns, 1 shared stream, 100 x 200 B", ms)):
+        lines.append(row(label, "cwlogs-mock", mock))
+        lines.append(row(label, "cwlogs-baseline", runs[("plain", w)]))
+        lines.append(row(label, "cwlogs-baseline --keep", runs[("keep", w)]))
+    lines.append("")
+    for w, mock in (("distinct", md), ("shared", ms)):
+        plain = ratio(mock, runs[("plain", w)], "requests_per_s")
+        keep = ratio(mock, runs[("keep", w)], "requests_per_s")
+        where = "distinct streams" if w == "distinct" else "one shared stream"
+        if plain is None:
+            lines.append(f"- {where}: not measured")
+            continue
+        kept = "" if keep is None else f"; at **{keep:.2f}** of the baseline that keeps every body"
+        lines.append(
+            f"- {where}: cwlogs-mock at **{plain:.2f}** of the baseline's requests/s (target: at least "
+            f"{BASELINE_TARGET:.2f}) — {verdict(plain >= BASELINE_TARGET)}{kept}"
+        )
+    lines += ["", "```"]
+    for k in ("plain", "keep"):
+        for w in ("distinct", "shared"):
+            lines.append(cmd(d, f"baseline-{k}-{w}") + f"   # against cwlogs-baseline{' --keep' if k == 'keep' else ''}")
+    lines += ["```", ""]
+    return lines
+
+
+WORKLOADS = (
+    ("in-order", "in order (control): every batch stamped at its send time"),
+    ("overlap", "overlapping: each batch spread over the second before its send time"),
+    ("repeat", "repeated: every 2nd request resends the connection's previous body"),
+    ("late", "late: every 4th batch of a connection stamped 3 s before its send time"),
+)
+FLAT_WITHIN = 0.10
+
+
+def workloads_section(d, m):
+    """Throughput and server CPU per request over time for the writer workloads."""
+    lines = [f"### Writer workloads over {m.get('workload_duration', '?')} s (one shared stream)", ""]
+    results = [(name, what, load(d, f"workload-{name}")) for name, what in WORKLOADS]
+    if not any(r for _, _, r in results):
+        return lines + ["- " + sentence(not_run(m, "workloads", "not run")), ""]
+    lines += [
+        "4 connections on one stream, batches of 20 events of 100 B, a fresh mock per workload, 1 s warm-up;",
+        "requests/s and the server's CPU per request in each 5 s interval. Throughput on a shared machine",
+        "moves with the share of it the server gets; the CPU per request does not, and says whether a",
+        "request got dearer as the stream grew. Target: within 10 % of the first 5 s.",
+        "",
+        "| Workload | requests/s (whole run) | requests/s per 5 s | lowest / first | server CPU per request per 5 s (us) | highest / first | errors |",
+        "|---|---:|---|---:|---|---:|---|",
+    ]
+    verdicts = []
+    for name, what, r in results:
+        if r is None:
+            lines.append(f"| {what} | not run | | | | | |")
+            continue
+        t = r.get("over_time") or {}
+        rates = " ".join(f"{x:,.0f}" for x in t.get("requests_per_s", []))
+        cpu = " ".join("-" if x is None else f"{x:,.0f}" for x in t.get("server_cpu_per_request_us", []))
+        low, high = t.get("lowest_vs_first"), t.get("server_cpu_highest_vs_first")
+        lines.append(
+            f"| {what} | {r['requests_per_s']:,.0f} | {rates} | {'-' if low is None else f'{low:.2f}'} | "
+            f"{cpu} | {'-' if high is None else f'{high:.2f}'} | {errors(r)} |"
+        )
+        if low is not None and high is not None:
+            verdicts.append((name, low >= 1 - FLAT_WITHIN, high <= 1 + FLAT_WITHIN))
+    lines.append("")
+    for name, rate_ok, cpu_ok in verdicts:
+        lines.append(
+            f"- {name}: throughput within 10 % of the first 5 s — {verdict(rate_ok)}; "
+            f"server CPU per request within 10 % of the first 5 s — {verdict(cpu_ok)}"
+        )
+    lines += ["", "```"]
+    for name, _ in WORKLOADS:
+        lines.append(cmd(d, f"workload-{name}"))
+    lines += ["```", ""]
+    return lines
+
+
+def reads_section(d, m):
+    lines = ["### Reads on a large store", ""]
+    r = load(d, "reads")
+    if not r:
+        return lines + ["- " + sentence(not_run(m, "reads", "not run")), ""]
+    lines += [
+        f"A fresh mock filled through the API with {r['events']:,} events of 100 B in one stream (JSON messages,",
+        "every tenth `\"level\":\"error\"`), then each read paged to its end by a Python client; times from the",
+        "first request to the last page, the client's decoding included.",
+        "",
+        "| Read | time | pages | items |",
+        "|---|---:|---:|---:|",
+    ]
+    for x in r["reads"]:
+        lines.append(f"| {x['read']} | {x['ms']:,.0f} ms | {x['pages']:,} | {x['items']:,} |")
+    per = r.get("bytes_per_event_beyond_message")
+    lines += [
+        "",
+        f"- Memory: the mock's RSS grew by {r['rss_growth_bytes'] / 1e6:,.0f} MB, **{per:.0f} B per event beyond the "
+        f"message** (target: at most 64) — {verdict(per <= 64)}",
+        "",
+        "```",
+        cmd(d, "reads"),
+        "```",
+        "",
+    ]
+    return lines
+
+
+def startup_section(d, m):
+    lines = ["### Start-up", ""]
+    r = load(d, "startup")
+    if not r:
+        return lines + ["- " + sentence(not_run(m, "startup", "not run")), ""]
+    e, s = r["empty"], r["state_file"]
+    lines += [
+        "Exec to the first answered `GET /_mock/health`.",
+        "",
+        "| Store at start | median | p90 | starts |",
+        "|---|---:|---:|---:|",
+        f"| empty | {e['median_ms']:.1f} ms | {e['p90_ms']:.1f} ms | {e['starts']} |",
+        f"| state file of {r['events']:,} events ({s['bytes'] / 1e6:,.0f} MB) | {s['median_ms']:,.0f} ms | "
+        f"{s['p90_ms']:,.0f} ms | {s['starts']} |",
+        "",
+        f"- Empty store: median **{e['median_ms']:.1f} ms** (target: under 20 ms) — {verdict(e['median_ms'] < 20)}",
+        "",
+        "```",
+        cmd(d, "startup"),
+        "```",
+        "",
+    ]
+    return lines
 
 
 def main():

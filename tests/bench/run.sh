@@ -8,13 +8,22 @@
 #  3. the sdk-adapter's end-to-end throughput against a plain SDK loop (when the bench binary
 #     exists);
 #  4. the mock's resident memory before and after storing 1,000,000 events of 200 bytes, and
-#     moto's for the same load.
+#     moto's for the same load;
+#  5. the transport's ceiling in the same run: cwlogs-baseline (reads each body, answers a fixed
+#     success) and cwlogs-baseline --keep (also keeps every body), same workloads as the mock;
+#  6. writer workloads over time (issue 17): several connections on one stream whose batches
+#     overlap, the same batch repeated, batches a few seconds late, and in-order as the control,
+#     each for BENCH_WORKLOAD_DURATION seconds with throughput and server CPU per 5 s;
+#  7. reads on a large store (GetLogEvents, FilterLogEvents, DescribeLogStreams) and start-up
+#     (empty store, state file of 1,000,000 events), through tests/bench/reads.py and startup.py.
 #
 # Everything is bounded: each load run by a duration (and the memory runs by a request count),
 # every server is started here on 127.0.0.1 and stopped on exit. Knobs (environment):
 #   BENCH_DURATION   seconds per measured throughput run (default 10)
-#   BENCH_SKIP       space-separated steps to skip: criterion moto memory adapter (recorded in
-#                    machine.env; BENCHMARKS.md then names them as skipped in their sections)
+#   BENCH_WORKLOAD_DURATION  seconds per writer-workload run (default 60)
+#   BENCH_SKIP       space-separated steps to skip: criterion moto memory adapter baseline
+#                    workloads reads startup (recorded in machine.env; BENCHMARKS.md then names
+#                    them as skipped in their sections)
 #   BENCH_WRITE=0    do not rewrite BENCHMARKS.md (results stay in target/bench/)
 set -euo pipefail
 
@@ -22,6 +31,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 CARGO=${CARGO:-cargo}
 DURATION=${BENCH_DURATION:-10}
+WORKLOAD_DURATION=${BENCH_WORKLOAD_DURATION:-60}
 SKIP=" ${BENCH_SKIP:-} "
 OUT=$ROOT/target/bench
 VENV=${BENCH_VENV:-$ROOT/target/venv-bench}
@@ -98,6 +108,7 @@ status=0
     echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
     echo "rustc=$(rustc --version)"
     echo "duration=$DURATION"
+    echo "workload_duration=$WORKLOAD_DURATION"
     # render.py says which steps were skipped, so a missing section reads as "not measured".
     echo "bench_skip=${BENCH_SKIP:-}"
 } >"$OUT/machine.env"
@@ -117,7 +128,7 @@ fi
 
 # ---- build ----------------------------------------------------------------------------------
 log "release build"
-BINS=(--bin cwlogs-mock --bin cwlogs-load)
+BINS=(--bin cwlogs-mock --bin cwlogs-load --bin cwlogs-baseline)
 if [ -f tests/src/bin/cwlogs-adapter-bench.rs ]; then BINS+=(--bin cwlogs-adapter-bench); fi
 $CARGO build --release --locked -p mock-server -p cwlogs-tests "${BINS[@]}"
 
@@ -150,6 +161,41 @@ load mock-shared --endpoint "$MOCK_URL" "${WORK_SHARED[@]}" --server-pid "$MOCK_
 # The generator with two threads, to show whether one generator thread was the limit.
 load mock-distinct-2t --endpoint "$MOCK_URL" "${WORK_DISTINCT[@]}" --threads 2 --server-pid "$MOCK_PID"
 stop "$MOCK_PID"
+
+# ---- 5. the transport's ceiling, same workloads ----------------------------------------------
+# plain: reads each body and answers a fixed success; keep: also keeps every body in memory, the
+# floor of any server that stores what it is sent (fresh pages cost the kernel per byte).
+if ! skip baseline; then
+    for kind in plain keep; do
+        port=$(free_port)
+        flags=()
+        [ "$kind" = keep ] && flags=(--keep)
+        "$REL/cwlogs-baseline" "${flags[@]}" "$port" >"$OUT/baseline-$kind.log" 2>&1 &
+        BASE_PID=$!
+        PIDS+=("$BASE_PID")
+        wait_http "http://127.0.0.1:$port/" 30
+        load "baseline-$kind-distinct" --endpoint "http://127.0.0.1:$port" "${WORK_DISTINCT[@]}" --server-pid "$BASE_PID"
+        load "baseline-$kind-shared" --endpoint "http://127.0.0.1:$port" "${WORK_SHARED[@]}" --server-pid "$BASE_PID"
+        stop "$BASE_PID"
+    done
+fi
+
+# ---- 6. writer workloads over time, one shared stream ----------------------------------------
+# Small batches (20 x 100 B) so that a minute stores a few GB, not tens; each on a fresh mock.
+WORK_WRITERS=(--connections 4 --shared-stream --events-per-batch 20 --event-bytes 100 --duration "$WORKLOAD_DURATION" --warmup 1 --interval 5)
+if ! skip workloads; then
+    for w in in-order overlap repeat late; do
+        case $w in
+            in-order) extra=(--live-timestamps) ;;
+            overlap) extra=(--live-timestamps --spread-ms 1000) ;;
+            repeat) extra=(--live-timestamps --repeat-every 2) ;;
+            late) extra=(--late-ms 3000 --late-every 4) ;;
+        esac
+        start_mock "workload-$w"
+        load "workload-$w" --endpoint "$MOCK_URL" "${WORK_WRITERS[@]}" "${extra[@]}" --server-pid "$MOCK_PID"
+        stop "$MOCK_PID"
+    done
+fi
 
 # ---- 2b. moto, same workloads -------------------------------------------------------------
 if ! skip moto; then
@@ -218,6 +264,20 @@ if ! skip adapter && [ -x "$REL/cwlogs-adapter-bench" ]; then
     echo "target/release/cwlogs-adapter-bench ${args[*]}   # nothing listens on that port" >"$OUT/adapter-full-buffer.cmd"
     log "adapter bench: full buffer"
     "$REL/cwlogs-adapter-bench" "${args[@]}" --json >"$OUT/adapter-full-buffer.json" || status=1
+fi
+
+# ---- 7. reads on a large store, and start-up ----------------------------------------------
+if ! skip reads; then
+    args=("$REL/cwlogs-mock" --events 1000000 --streams 10000)
+    echo "python3 tests/bench/reads.py target/release/cwlogs-mock ${args[*]:1}" >"$OUT/reads.cmd"
+    log "reads: ${args[*]:1}"
+    python3 -B tests/bench/reads.py "${args[@]}" --json "$OUT/reads.json" || status=1
+fi
+if ! skip startup; then
+    args=("$REL/cwlogs-mock" --samples 20 --events 1000000)
+    echo "python3 tests/bench/startup.py target/release/cwlogs-mock ${args[*]:1}" >"$OUT/startup.cmd"
+    log "start-up: ${args[*]:1}"
+    python3 -B tests/bench/startup.py "${args[@]}" --json "$OUT/startup.json" || status=1
 fi
 
 # ---- summary and BENCHMARKS.md ------------------------------------------------------------

@@ -7,10 +7,12 @@ once the listener accepts) and times until `GET /_mock/health` has answered. The
 filled once through the API (PutLogEvents batches of 5,000 events of 100 B) and saved by a clean
 SIGTERM.
 
-Usage: tests/bench/startup.py PATH/TO/cwlogs-mock [--samples 20] [--events 1000000]
+Usage: tests/bench/startup.py PATH/TO/cwlogs-mock [--samples 20] [--events 1000000] [--json OUT]
+(`--json` also writes the figures to OUT, for `just bench`'s generated section.)
 """
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -35,6 +37,8 @@ def summary(name, seconds):
     p90 = ms[min(len(ms) - 1, int(len(ms) * 0.9))]
     print(f"{name}: median {statistics.median(ms):.1f} ms, p90 {p90:.1f} ms, "
           f"min {ms[0]:.1f} ms over {len(ms)} starts")
+    return {"store": name, "median_ms": statistics.median(ms), "p90_ms": p90, "min_ms": ms[0],
+            "starts": len(ms)}
 
 
 def main():
@@ -42,14 +46,16 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--json", help="also write the figures to this file")
     a = ap.parse_args()
+    results = {"events": a.events}
 
     empty = []
     for _ in range(a.samples):
         t, p, _ = start(a.binary)
         empty.append(t)
         stop(p)
-    summary("empty store", empty)
+    results["empty"] = summary("empty store", empty)
 
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "state.json")
@@ -69,7 +75,11 @@ def main():
             t, p, url = start(a.binary, "--state-file", path, "--max-stored-bytes", "none")
             loads.append(t)
             stop(p)
-        summary(f"state file of {a.events:,} events ({size / 1e6:.0f} MB)", loads)
+        results["state_file"] = summary(f"state file of {a.events:,} events ({size / 1e6:.0f} MB)", loads)
+        results["state_file"]["bytes"] = size
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":
