@@ -202,7 +202,7 @@ if ! skip moto; then
     if [ ! -x "$VENV/bin/moto_server" ]; then
         log "installing moto[server] into $VENV"
         python3 -m venv "$VENV"
-        "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]"
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==5.2.5"
     fi
     echo "moto_version=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))')" >>"$OUT/machine.env"
     echo "python=$("$VENV/bin/python" --version)" >>"$OUT/machine.env"
