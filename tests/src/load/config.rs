@@ -77,9 +77,10 @@ pub struct Args {
     #[arg(long, default_value_t = 4)]
     pub distinct_batches: usize,
     /// Spread the events of each batch evenly over this many milliseconds after the run's start
-    /// (0: every event has the start time). With a spread, every batch after the first starts
-    /// before the last one stored ends, as with several writers on one stream or a batch sent
-    /// again: the store must insert into the middle of the stream.
+    /// (0: every event has the start time), or, with --live-timestamps, over the milliseconds
+    /// before the batch's send time. With a spread, every batch after the first starts before the
+    /// last one stored ends, as with several writers on one stream or a batch sent again: the
+    /// store must insert into the middle of the stream.
     #[arg(long, default_value_t = 0)]
     pub spread_ms: u64,
     /// Stamp each batch when it is sent, its last event at the send time and the others spread

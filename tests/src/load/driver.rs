@@ -425,20 +425,25 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
     // The server's CPU time at each interval boundary, so the report can say whether its cost
     // per request grew over the run (a figure that does not depend on how much of the machine
     // the server got, unlike throughput on a shared machine).
+    // It stops with the workers: a run that ends early (`--requests`) must not wait out the
+    // rest of `--duration` for boundaries no request will cross.
+    let samples: Arc<Mutex<Vec<f64>>> = Arc::default();
     let sampler = cfg.server_pid.map(|pid| {
         let intervals = shared.intervals;
         let interval = cfg.interval;
+        let samples = samples.clone();
         tokio::spawn(async move {
-            let mut samples = Vec::with_capacity(intervals + 1);
             for k in 0..=intervals {
                 let at = measure_start + interval.mul_f64(k as f64);
                 tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
                 match cpu_times(Some(pid)) {
-                    Ok(t) => samples.push(t.total_s()),
+                    Ok(t) => samples
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(t.total_s()),
                     Err(_) => break,
                 }
             }
-            samples
         })
     });
     tokio::time::sleep_until(tokio::time::Instant::from_std(measure_start)).await;
@@ -451,13 +456,15 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
         tally.merge(t.await.context("a connection task panicked")?);
     }
     let window = window_start.elapsed();
-    let server_cpu_per_interval = match sampler {
-        Some(task) => {
-            let samples = task.await.context("the CPU sampler panicked")?;
-            samples.windows(2).map(|w| w[1] - w[0]).collect()
-        }
-        None => Vec::new(),
-    };
+    if let Some(task) = sampler {
+        task.abort();
+    }
+    let server_cpu_per_interval: Vec<f64> = samples
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .collect();
     let client_after = usage(None);
     let server_after = cfg.server_pid.and_then(|p| usage(Some(p)));
 

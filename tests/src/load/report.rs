@@ -77,11 +77,17 @@ impl Report {
         }
     }
 
+    /// How many whole intervals the window covered: fewer than the duration holds when the run
+    /// ended early (`--requests`).
+    fn covered_intervals(&self) -> usize {
+        let covered = self.window.as_secs_f64() / self.cfg.interval.as_secs_f64();
+        (covered.floor() as usize).min(self.tally.per_interval.len())
+    }
+
     /// Requests per second in each whole interval of the window.
     pub fn interval_rates(&self) -> Vec<f64> {
         let secs = self.cfg.interval.as_secs_f64();
-        self.tally
-            .per_interval
+        self.tally.per_interval[..self.covered_intervals()]
             .iter()
             .map(|&n| n as f64 / secs)
             .collect()
@@ -106,7 +112,7 @@ impl Report {
     pub fn interval_cpu_per_request_us(&self) -> Vec<Option<f64>> {
         self.server_cpu_per_interval
             .iter()
-            .zip(&self.tally.per_interval)
+            .zip(&self.tally.per_interval[..self.covered_intervals()])
             .map(|(&cpu, &n)| (n > 0).then(|| cpu * 1e6 / n as f64))
             .collect()
     }

@@ -7,7 +7,7 @@ use clap::Parser;
 use cwlogs_tests::load::{self, Args, LoadConfig};
 use mock_server::{Config, MockServer, StoredEvent};
 
-/// Runs `cwlogs-load` with `flags` for half a second (no warm-up, so every answered request is
+/// Runs `cwlogs-load` with `flags` for half a second (unless the flags end it sooner) (no warm-up, so every answered request is
 /// counted) against a fresh mock, and returns the report and the shared stream's events.
 async fn run(flags: &[&str]) -> (load::Report, Vec<StoredEvent>) {
     let mock = MockServer::start(Config::default())
@@ -25,11 +25,12 @@ async fn run(flags: &[&str]) -> (load::Report, Vec<StoredEvent>) {
         "20",
         "--event-bytes",
         "40",
-        "--duration",
-        "0.5",
         "--interval",
         "0.1",
     ];
+    if !flags.contains(&"--duration") {
+        argv.extend_from_slice(&["--duration", "0.5"]);
+    }
     argv.extend_from_slice(flags);
     let cfg =
         LoadConfig::try_from(&Args::try_parse_from(argv).expect("flags parse")).expect("valid");
@@ -113,4 +114,28 @@ async fn a_repeated_batch_is_stored_again() {
         repeated >= 20,
         "a whole batch is stored twice, got {repeated} repeats"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_capped_by_requests_ends_with_its_last_request() {
+    // The server is this process (the mock runs in it), so its CPU is sampled per interval; a
+    // sampler that waited out --duration would hold the report for a minute.
+    let pid = std::process::id().to_string();
+    let flags = [
+        "--requests",
+        "40",
+        "--duration",
+        "60",
+        "--server-pid",
+        pid.as_str(),
+    ];
+    let run = tokio::time::timeout(std::time::Duration::from_secs(30), run(&flags));
+    let (report, events) = run
+        .await
+        .expect("the report comes when the last request is answered");
+    assert_eq!(report.tally.ok, 40);
+    assert_eq!(events.len(), 40 * 20);
+    // No whole interval was covered, so there is no throughput over time to report.
+    assert!(report.interval_rates().is_empty());
+    assert_eq!(report.flatness(), None);
 }
