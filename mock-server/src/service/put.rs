@@ -159,6 +159,19 @@ pub(super) fn put_log_events<'a>(
         }
     }
 
+    // The events are built before the stream's lock is taken: copying a batch's messages is most
+    // of a put's work, and under the lock it would serialize every writer of a shared stream.
+    // Only their sequence numbers, the order of acceptance, are given under the lock.
+    let mut new_events: Vec<StoredEvent> = events[valid.clone()]
+        .iter()
+        .map(|e| StoredEvent {
+            timestamp: e.timestamp,
+            ingestion_time: now,
+            message: Box::from(e.message),
+            seq: 0,
+        })
+        .collect();
+
     let mut state = stream.lock();
     if strict {
         let expected = (state.accepted_puts > 0)
@@ -202,19 +215,11 @@ pub(super) fn put_log_events<'a>(
     }
 
     let stored = valid.len();
-    let mut new_events = Vec::new();
     if stored > 0 {
         let first_seq = mock.store.reserve_event_seqs(stored as u64);
-        new_events = events[valid.clone()]
-            .iter()
-            .zip(first_seq..)
-            .map(|(e, seq)| StoredEvent {
-                timestamp: e.timestamp,
-                ingestion_time: now,
-                message: Box::from(e.message),
-                seq,
-            })
-            .collect();
+        for (e, seq) in new_events.iter_mut().zip(first_seq..) {
+            e.seq = seq;
+        }
     }
     // Legacy AWS did not advance (or return) the token when every event was rejected
     // (CLOUDWATCH.md §3.1); today's AWS always answers with one.
