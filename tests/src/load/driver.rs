@@ -427,7 +427,7 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
     // the server got, unlike throughput on a shared machine).
     // It stops with the workers: a run that ends early (`--requests`) must not wait out the
     // rest of `--duration` for boundaries no request will cross.
-    let samples: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let samples: Arc<Mutex<Vec<CpuTimes>>> = Arc::default();
     let sampler = cfg.server_pid.map(|pid| {
         let intervals = shared.intervals;
         let interval = cfg.interval;
@@ -437,10 +437,7 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
                 let at = measure_start + interval.mul_f64(k as f64);
                 tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
                 match cpu_times(Some(pid)) {
-                    Ok(t) => samples
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(t.total_s()),
+                    Ok(t) => samples.lock().unwrap_or_else(|e| e.into_inner()).push(t),
                     Err(_) => break,
                 }
             }
@@ -459,11 +456,11 @@ pub async fn run(cfg: LoadConfig) -> anyhow::Result<Report> {
     if let Some(task) = sampler {
         task.abort();
     }
-    let server_cpu_per_interval: Vec<f64> = samples
+    let server_cpu_per_interval: Vec<CpuTimes> = samples
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .windows(2)
-        .map(|w| w[1] - w[0])
+        .map(|w| w[1].since(&w[0]))
         .collect();
     let client_after = usage(None);
     let server_after = cfg.server_pid.and_then(|p| usage(Some(p)));

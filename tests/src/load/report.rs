@@ -34,8 +34,8 @@ pub struct Report {
     pub client: Option<ProcessUsage>,
     /// The server's usage, with `--server-pid`.
     pub server: Option<ProcessUsage>,
-    /// With `--server-pid`: the server's CPU seconds in each whole interval of the window.
-    pub server_cpu_per_interval: Vec<f64>,
+    /// With `--server-pid`: the server's CPU time in each whole interval of the window.
+    pub server_cpu_per_interval: Vec<CpuTimes>,
 }
 
 impl Report {
@@ -108,19 +108,24 @@ impl Report {
     }
 
     /// With `--server-pid`: the server's CPU microseconds per successful request in each whole
-    /// interval (`None` for an interval without one).
-    pub fn interval_cpu_per_request_us(&self) -> Vec<Option<f64>> {
+    /// interval (`None` for an interval without one), all of it or (`user_only`) only the time
+    /// in user mode, which leaves out what the kernel charged (page faults for fresh memory
+    /// above all) and so isolates what the server's own code costs.
+    pub fn interval_cpu_per_request_us(&self, user_only: bool) -> Vec<Option<f64>> {
         self.server_cpu_per_interval
             .iter()
             .zip(&self.tally.per_interval[..self.covered_intervals()])
-            .map(|(&cpu, &n)| (n > 0).then(|| cpu * 1e6 / n as f64))
+            .map(|(cpu, &n)| {
+                let secs = if user_only { cpu.user_s } else { cpu.total_s() };
+                (n > 0).then(|| secs * 1e6 / n as f64)
+            })
             .collect()
     }
 
-    /// The highest interval's server CPU per request as a multiple of the first interval's: above
-    /// 1 when requests got dearer as the store grew.
-    pub fn cpu_growth(&self) -> Option<f64> {
-        let per = self.interval_cpu_per_request_us();
+    /// The highest interval's server CPU per request (all, or in user mode) as a multiple of the
+    /// first interval's: above 1 when requests got dearer as the store grew.
+    pub fn cpu_growth(&self, user_only: bool) -> Option<f64> {
+        let per = self.interval_cpu_per_request_us(user_only);
         let first = (*per.first()?)?;
         if per.len() < 2 || first <= 0.0 {
             return None;
@@ -177,8 +182,10 @@ impl Report {
                 "requests_per_s": self.interval_rates(),
                 "lowest_vs_first": self.flatness().map(|f| f.0),
                 "mean_vs_first": self.flatness().map(|f| f.1),
-                "server_cpu_per_request_us": self.interval_cpu_per_request_us(),
-                "server_cpu_highest_vs_first": self.cpu_growth(),
+                "server_cpu_per_request_us": self.interval_cpu_per_request_us(false),
+                "server_cpu_highest_vs_first": self.cpu_growth(false),
+                "server_user_cpu_per_request_us": self.interval_cpu_per_request_us(true),
+                "server_user_cpu_highest_vs_first": self.cpu_growth(true),
             },
         })
     }
@@ -234,17 +241,19 @@ impl Report {
                 rates.join(" "),
             ));
         }
-        if let Some(growth) = self.cpu_growth() {
-            let per: Vec<String> = self
-                .interval_cpu_per_request_us()
-                .iter()
-                .map(|v| v.map_or("-".to_owned(), |v| format!("{v:.0}")))
-                .collect();
-            s.push_str(&format!(
-                "  server cpu  us per request per {} s: {}; highest {growth:.2} of the first\n",
-                c.interval.as_secs_f64(),
-                per.join(" "),
-            ));
+        for (label, user_only) in [("server cpu", false), ("server user", true)] {
+            if let Some(growth) = self.cpu_growth(user_only) {
+                let per: Vec<String> = self
+                    .interval_cpu_per_request_us(user_only)
+                    .iter()
+                    .map(|v| v.map_or("-".to_owned(), |v| format!("{v:.0}")))
+                    .collect();
+                s.push_str(&format!(
+                    "  {label:<11} us per request per {} s: {}; highest {growth:.2} of the first\n",
+                    c.interval.as_secs_f64(),
+                    per.join(" "),
+                ));
+            }
         }
         if t.errors.is_empty() {
             s.push_str("  errors      none\n");
