@@ -487,11 +487,24 @@ def workloads_section(d, m):
     return lines
 
 
-def reads_section(d, m):
-    lines = ["### Reads on a large store", ""]
-    r = load(d, "reads")
+def measured(d, m, step, title):
+    """The heading of STEP's section and its results, or the heading and why there are none."""
+    lines = [f"### {title}", ""]
+    r = load(d, step)
     if not r:
-        return lines + ["- " + sentence(not_run(m, "reads", "not run")), ""]
+        lines += ["- " + sentence(not_run(m, step, "not run")), ""]
+    return lines, r
+
+
+def commands_block(d, *names):
+    """The commands that produced a section's figures, fenced."""
+    return ["```", *(cmd(d, n) for n in names), "```", ""]
+
+
+def reads_section(d, m):
+    lines, r = measured(d, m, "reads", "Reads on a large store")
+    if not r:
+        return lines
     lines += [
         f"A fresh mock filled through the API with {r['events']:,} events of 100 B in one stream (JSON messages,",
         "every tenth `\"level\":\"error\"`), then each read paged to its end by a Python client; times from the",
@@ -508,19 +521,15 @@ def reads_section(d, m):
         f"- Memory: the mock's RSS grew by {r['rss_growth_bytes'] / 1e6:,.0f} MB, **{per:.0f} B per event beyond the "
         f"message** (target: at most 64) — {verdict(per <= 64)}",
         "",
-        "```",
-        cmd(d, "reads"),
-        "```",
-        "",
+        *commands_block(d, "reads"),
     ]
     return lines
 
 
 def startup_section(d, m):
-    lines = ["### Start-up", ""]
-    r = load(d, "startup")
+    lines, r = measured(d, m, "startup", "Start-up")
     if not r:
-        return lines + ["- " + sentence(not_run(m, "startup", "not run")), ""]
+        return lines
     e, s = r["empty"], r["state_file"]
     lines += [
         "Exec to the first answered `GET /_mock/health`.",
@@ -533,10 +542,7 @@ def startup_section(d, m):
         "",
         f"- Empty store: median **{e['median_ms']:.1f} ms** (target: under 20 ms) — {verdict(e['median_ms'] < 20)}",
         "",
-        "```",
-        cmd(d, "startup"),
-        "```",
-        "",
+        *commands_block(d, "startup"),
     ]
     return lines
 
