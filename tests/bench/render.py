@@ -378,6 +378,25 @@ def render(d):
     return "\n".join(lines) + "\n"
 
 
+def not_run_lines(m, step):
+    """The line a section without results has instead: why STEP did not run."""
+    return ["- " + sentence(not_run(m, step, "not run")), ""]
+
+
+def measured(d, m, step, title):
+    """The heading of STEP's section and its results, or the heading and why there are none."""
+    lines = [f"### {title}", ""]
+    r = load(d, step)
+    if not r:
+        lines += not_run_lines(m, step)
+    return lines, r
+
+
+def commands_block(d, *names):
+    """The commands that produced a section's figures, fenced."""
+    return ["```", *(cmd(d, n) for n in names), "```", ""]
+
+
 # The mock's PutLogEvents rate as a share of the bare transport's (issue 17).
 BASELINE_TARGET = 0.80
 
@@ -387,7 +406,7 @@ def baseline_section(d, m, md, ms):
     lines = ["### The transport's ceiling: cwlogs-baseline (same workloads, same run)", ""]
     runs = {(k, w): load(d, f"baseline-{k}-{w}") for k in ("plain", "keep") for w in ("distinct", "shared")}
     if not any(runs.values()):
-        return lines + ["- " + sentence(not_run(m, "baseline", "not run")), ""]
+        return lines + not_run_lines(m, "baseline")
     lines += [
         "`cwlogs-baseline` (tests/src/bin) is a minimal hyper 1 server on the same runtime as the mock that",
         "reads each body and answers a fixed PutLogEvents success; with `--keep` it also keeps every body in",
@@ -446,7 +465,7 @@ def workloads_section(d, m):
     lines = [f"### Writer workloads over {m.get('workload_duration', '?')} s (one shared stream)", ""]
     results = [(name, what, load(d, f"workload-{name}")) for name, what in WORKLOADS]
     if not any(r for _, _, r in results):
-        return lines + ["- " + sentence(not_run(m, "workloads", "not run")), ""]
+        return lines + not_run_lines(m, "workloads")
     lines += [
         "4 connections on one stream, batches of 20 events of 100 B, a fresh mock per workload, 1 s warm-up;",
         "requests/s and the server's CPU per request in each 5 s interval, all of it and in user mode only.",
@@ -497,25 +516,8 @@ def workloads_section(d, m):
         "The verdicts compare every interval with the first, so one slow interval of the machine fails",
         "them; the trend says whether the stream's growth made the run slower or a request dearer.",
     ]
-    lines += ["", "```"]
-    for name, _ in WORKLOADS:
-        lines.append(cmd(d, f"workload-{name}"))
-    lines += ["```", ""]
+    lines += ["", *commands_block(d, *(f"workload-{name}" for name, _ in WORKLOADS))]
     return lines
-
-
-def measured(d, m, step, title):
-    """The heading of STEP's section and its results, or the heading and why there are none."""
-    lines = [f"### {title}", ""]
-    r = load(d, step)
-    if not r:
-        lines += ["- " + sentence(not_run(m, step, "not run")), ""]
-    return lines, r
-
-
-def commands_block(d, *names):
-    """The commands that produced a section's figures, fenced."""
-    return ["```", *(cmd(d, n) for n in names), "```", ""]
 
 
 def reads_section(d, m):
