@@ -6,11 +6,9 @@
 //! close the connection count under their own pseudo-type, see [`CONNECTION_CLOSED`]).
 
 use crate::catalogue::{Operation, OPERATION_COUNT};
-use crate::chaos::lock;
-use std::collections::hash_map::DefaultHasher;
+use crate::chaos::{lock, shard_of};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -276,9 +274,7 @@ impl Stats {
 
     /// Runs `f` on a stream's counters under its shard's lock, creating them at zero.
     fn with_stream(&self, group: &str, stream: &str, f: impl FnOnce(&mut StreamStats)) {
-        let mut hasher = DefaultHasher::new();
-        (group, stream).hash(&mut hasher);
-        let shard = &self.streams[hasher.finish() as usize % STREAM_SHARDS];
+        let shard = &self.streams[shard_of(&(group, stream), STREAM_SHARDS)];
         let mut shard = lock(shard);
         // Look up by reference first: the names are copied only for a stream's first count.
         if let Some(stats) = shard.get_mut(group).and_then(|g| g.get_mut(stream)) {

@@ -15,9 +15,7 @@
 //! clock themselves.
 
 use crate::chaos::lock;
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
@@ -134,9 +132,7 @@ const SHARDS: usize = 16;
 
 /// The shard that holds `key`'s bucket.
 fn shard_of(key: &BucketKey) -> usize {
-    let mut hasher = DefaultHasher::new();
-    key.hash(&mut hasher);
-    hasher.finish() as usize % SHARDS
+    crate::chaos::shard_of(key, SHARDS)
 }
 
 /// The buckets in use. Keys come from requests (access key ids, stream names), so clients could
